@@ -1,0 +1,196 @@
+"""The deadline policy: limits, stage targets, the escalation ladder, the urgent track.
+
+Loaded from a TOML file (`DeadlinePolicy.from_toml`) or the documented default
+(`DEFAULT_POLICY_TOML`). The policy in force is copied into each case when it starts.
+Times are computed in UK local time; day limits end at the end of the last day
+(the IOPC rule's reading: "by the end of the day following the day ...").
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from functools import lru_cache
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import holidays
+from pydantic import BaseModel, ConfigDict, Field
+
+from states.roles import Task
+
+
+class Unit(StrEnum):
+    seconds = "seconds"
+    minutes = "minutes"
+    hours = "hours"
+    calendar_days = "calendar_days"
+    working_days = "working_days"
+
+
+class Limit(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    amount: float = Field(gt=0)
+    unit: Unit
+
+    def due_from(self, start: datetime, tz: str) -> datetime:
+        """When a limit of this length that starts at `start` (UTC-aware) is due."""
+        if self.unit is Unit.seconds:
+            return start + timedelta(seconds=self.amount)
+        if self.unit is Unit.minutes:
+            return start + timedelta(minutes=self.amount)
+        if self.unit is Unit.hours:
+            return start + timedelta(hours=self.amount)
+        zone = ZoneInfo(tz)
+        day = start.astimezone(zone).date()
+        days = int(self.amount)
+        if self.unit is Unit.calendar_days:
+            last = day + timedelta(days=days)
+        else:
+            last = _add_working_days(day, days)
+        end_of_day = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
+        return (end_of_day - timedelta(microseconds=1)).astimezone(start.tzinfo)
+
+
+@lru_cache(maxsize=64)
+def _bank_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
+
+
+def _add_working_days(day: date, count: int) -> date:
+    while count > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and day not in _bank_holidays(day.year):
+            count -= 1
+    return day
+
+
+class Accountable(StrEnum):
+    assigned_officer = "assigned_officer"
+    supervisor = "supervisor"
+    senior_officer = "senior_officer"
+    professional_standards = "professional_standards"
+
+
+class Rung(BaseModel):
+    """One step of the escalation ladder: at a time after the deadline starts, or at
+    the breach, tell whoever is accountable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    at: Limit | Literal["breach"]
+    notify: Accountable
+
+
+class DeadlineRule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    limit: Limit
+    ladder: list[Rung] = Field(default_factory=list)
+
+
+class DeadlinePolicy(BaseModel):
+    """Which limits apply. `outcome` runs from receipt to the decision (or withdrawal);
+    `stages` each run from when a task opens to when it is done; `urgent` replaces
+    them for high risk or immediate risk; `iopc_referral` runs from a confirmed failure
+    to the referral."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = "default"
+    timezone: str = "Europe/London"
+    outcome: DeadlineRule
+    historical_outcome: Limit = Field(description="Yardstick for historical decisions")
+    stages: dict[Task, DeadlineRule] = Field(default_factory=dict)
+    urgent: dict[str, DeadlineRule] = Field(
+        default_factory=dict, description="Keyed 'outcome' or a task name"
+    )
+    iopc_referral: DeadlineRule
+
+    @classmethod
+    def from_toml(cls, text: str) -> DeadlinePolicy:
+        return cls.model_validate(tomllib.loads(text))
+
+    def rule_for(self, name: str, urgent: bool) -> DeadlineRule | None:
+        if urgent and name in self.urgent:
+            return self.urgent[name]
+        if name == "outcome":
+            return self.outcome
+        if name == "iopc_referral":
+            return self.iopc_referral
+        return self.stages.get(Task(name)) if name in Task.__members__ else None
+
+
+DEFAULT_POLICY_TOML = """\
+# The DVDS deadline policy. Units: seconds, minutes, hours, calendar_days, working_days
+# (England and Wales bank holidays skipped). Day limits end at the end of the last day,
+# UK local time.
+name = "default-2023-guidance"
+timezone = "Europe/London"
+historical_outcome = { amount = 35, unit = "calendar_days" }   # 2016 guidance
+
+[outcome]            # receipt to decision: 28 days under the 2023 guidance
+limit = { amount = 28, unit = "calendar_days" }
+ladder = [
+  { at = { amount = 14, unit = "calendar_days" }, notify = "assigned_officer" },
+  { at = { amount = 21, unit = "calendar_days" }, notify = "supervisor" },
+  { at = "breach", notify = "senior_officer" },
+]
+
+[stages.research]    # initial checks within 24 hours (a local target)
+limit = { amount = 24, unit = "hours" }
+ladder = [{ at = "breach", notify = "supervisor" }]
+
+[stages.disclosure]  # face-to-face within 10 days of the decision
+limit = { amount = 10, unit = "calendar_days" }
+ladder = [
+  { at = { amount = 7, unit = "calendar_days" }, notify = "assigned_officer" },
+  { at = "breach", notify = "supervisor" },
+]
+
+[stages.review]
+limit = { amount = 14, unit = "calendar_days" }
+ladder = [{ at = "breach", notify = "supervisor" }]
+
+[stages.failure_confirmation]
+limit = { amount = 5, unit = "working_days" }
+ladder = [{ at = "breach", notify = "senior_officer" }]
+
+[stages.remedial_disclosure]
+limit = { amount = 3, unit = "calendar_days" }
+ladder = [{ at = "breach", notify = "senior_officer" }]
+
+[iopc_referral]      # by the end of the day after the day the failure is confirmed
+limit = { amount = 1, unit = "calendar_days" }
+ladder = [{ at = "breach", notify = "professional_standards" }]
+
+# High risk or immediate risk: hour-scale targets replace the ones above.
+[urgent.outcome]
+limit = { amount = 72, unit = "hours" }
+ladder = [
+  { at = { amount = 24, unit = "hours" }, notify = "assigned_officer" },
+  { at = { amount = 48, unit = "hours" }, notify = "supervisor" },
+  { at = "breach", notify = "senior_officer" },
+]
+
+[urgent.research]
+limit = { amount = 4, unit = "hours" }
+ladder = [{ at = "breach", notify = "supervisor" }]
+
+[urgent.risk_assessment]
+limit = { amount = 8, unit = "hours" }
+ladder = [{ at = "breach", notify = "supervisor" }]
+
+[urgent.disclosure]
+limit = { amount = 24, unit = "hours" }
+ladder = [{ at = "breach", notify = "senior_officer" }]
+
+[urgent.remedial_disclosure]
+limit = { amount = 24, unit = "hours" }
+ladder = [
+  { at = { amount = 12, unit = "hours" }, notify = "supervisor" },
+  { at = "breach", notify = "senior_officer" },
+]
+"""
+
+
+def default_policy() -> DeadlinePolicy:
+    return DeadlinePolicy.from_toml(DEFAULT_POLICY_TOML)

@@ -1,0 +1,147 @@
+"""What a case remembers: its start input, each task done, each transition, its
+deadlines and breaches, its referral. Pydantic models, so they cross Temporal as
+they are (temporalio's pydantic data converter)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from states.machine import CaseState
+from states.models import Application, CaseRef, StaffId
+from states.policy import Accountable, DeadlinePolicy
+from states.roles import Role, Task
+from states.submissions import FailureType, RiskLevel
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+
+class Actor(Record):
+    id: StaffId
+    role: Role
+
+
+class HistoricalDecision(StrEnum):
+    disclosed = "disclosed"
+    declined = "declined"
+    withdrawn = "withdrawn"
+    none = "none"
+
+
+class SubjectHistory(StrEnum):
+    yes = "yes"
+    no = "no"
+    unknown = "unknown"
+
+
+class ReviewPriority(StrEnum):
+    """The historical review queue's order: 1 first."""
+
+    possible_failure_to_disclose = "1-possible-failure-to-disclose"
+    late_or_no_decision = "2-late-or-no-decision"
+    routine = "3-routine"
+
+
+class HistoricalFacts(Record):
+    """Facts recorded at the time, imported from the force's export. They are the
+    case's starting point, not fake human steps."""
+
+    source_line: int = Field(ge=1, description="Line of the export the facts came from")
+    source_digest: str = Field(description="Hash of the row, to match a re-import")
+    received_on: date
+    research_completed_on: date | None = None
+    risk_level: RiskLevel | None = None
+    decision: HistoricalDecision
+    decision_on: date | None = None
+    disclosure_delivered_on: date | None = None
+    subject_has_relevant_history: SubjectHistory
+    notes: str | None = None
+    priority: ReviewPriority
+
+
+class CaseInput(Record):
+    """How a case starts: a new application, or a historical one with its facts."""
+
+    ref: CaseRef
+    application: Application
+    received_at: datetime | None = Field(default=None, description="Defaults to the start time")
+    started_by: Actor | None = None
+    historical: HistoricalFacts | None = None
+    policy: DeadlinePolicy | None = Field(default=None, description="Defaults to the worker's policy")
+    subject_keys: list[str] = Field(default_factory=list, description="Blind index of the subject")
+
+
+class TaskRecord(Record):
+    task: Task
+    actor: Actor
+    at: datetime
+    submission: dict[str, object]
+
+
+class TransitionRecord(Record):
+    trigger: str
+    source: CaseState
+    dest: CaseState
+    at: datetime
+    task: Task | None = None
+    actor: Actor | None = None
+    imported: bool = False
+
+
+class RungRecord(Record):
+    due: datetime
+    notify: Accountable
+    breach: bool
+    fired_at: datetime | None = None
+
+
+class Deadline(Record):
+    name: str = Field(description="'outcome', 'iopc_referral' or the task's name")
+    started_at: datetime
+    due: datetime
+    urgent: bool = False
+    rungs: list[RungRecord] = Field(default_factory=list)
+    met_at: datetime | None = None
+    breached_at: datetime | None = None
+    extensions: list[str] = Field(default_factory=list, description="Who extended and why")
+
+    @property
+    def open(self) -> bool:
+        return self.met_at is None
+
+
+class Referral(Record):
+    category: str
+    idempotency_key: str
+    duty_arose_at: datetime
+    due: datetime
+    iopc_reference: str | None = None
+    referred_at: datetime | None = None
+    late: bool = False
+    mode_decided: str | None = None
+
+
+class CaseSnapshot(BaseModel):
+    """What `case show` and the inbox read. No personal data: names, dates of birth,
+    addresses and free text stay in the case file."""
+
+    ref: str
+    state: CaseState
+    route: str
+    historical: bool
+    risk_level: RiskLevel | None
+    received_at: datetime
+    pending_tasks: list[Task]
+    actions: list[Task]
+    deadlines: list[Deadline]
+    overdue: bool
+    transitions: list[TransitionRecord]
+    tasks_done: list[Task]
+    failure_type: FailureType | None = None
+    referral: Referral | None = None
+    priority: ReviewPriority | None = None
+    linked_cases: list[str] = Field(default_factory=list)

@@ -1,0 +1,93 @@
+"""Staff roles, the human tasks, and who may do which: declared as tables.
+
+Segregation of duties is one table (`SEPARATIONS`), read top to bottom, not ifs
+scattered through the workflow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    operator = "operator"
+    researcher = "researcher"
+    risk_assessor = "risk_assessor"
+    decision_maker = "decision_maker"
+    disclosing_officer = "disclosing_officer"
+    reviewer = "reviewer"
+    supervisor = "supervisor"
+    professional_standards = "professional_standards"
+    auditor = "auditor"
+
+
+class Task(StrEnum):
+    research = "research"
+    risk_assessment = "risk_assessment"
+    decision = "decision"
+    disclosure = "disclosure"
+    withdrawal = "withdrawal"
+    review = "review"
+    failure_confirmation = "failure_confirmation"
+    remedial_disclosure = "remedial_disclosure"
+    iopc_decision = "iopc_decision"
+    deadline_extension = "deadline_extension"
+
+
+# The role a task needs. Auditors appear nowhere here: they only read.
+TASK_ROLE: dict[Task, Role] = {
+    Task.research: Role.researcher,
+    Task.risk_assessment: Role.risk_assessor,
+    Task.decision: Role.decision_maker,
+    Task.disclosure: Role.disclosing_officer,
+    Task.withdrawal: Role.operator,
+    Task.review: Role.reviewer,
+    Task.failure_confirmation: Role.professional_standards,
+    Task.remedial_disclosure: Role.disclosing_officer,
+    Task.iopc_decision: Role.professional_standards,
+    Task.deadline_extension: Role.supervisor,
+}
+
+# Tasks that are actions available while a case is open, not steps it waits for.
+ACTIONS: frozenset[Task] = frozenset({Task.withdrawal, Task.deadline_extension, Task.iopc_decision})
+
+
+@dataclass(frozen=True)
+class Separation:
+    """`task` must not be done by anyone who did one of `not_by_actor_of` on the case."""
+
+    name: str
+    task: Task
+    not_by_actor_of: frozenset[Task]
+    message: str
+
+
+SEPARATIONS: tuple[Separation, ...] = (
+    Separation(
+        "reviewer_is_not_decision_maker",
+        Task.review,
+        frozenset({Task.decision}),
+        "the reviewer must not be the decision maker on the case",
+    ),
+    Separation(
+        "confirmer_is_independent",
+        Task.failure_confirmation,
+        frozenset({Task.review, Task.decision}),
+        "a failure must be confirmed by a second person: neither the reviewer nor the decision maker",
+    ),
+    Separation(
+        "supervisor_not_on_own_case",
+        Task.deadline_extension,
+        frozenset(t for t in Task if t is not Task.deadline_extension),
+        "a supervisor cannot extend a deadline on a case they have worked on",
+    ),
+)
+
+
+def separation_broken(task: Task, actor_id: str, actors_by_task: dict[Task, set[str]]) -> Separation | None:
+    """The first separation rule the actor would break by doing `task`, if any."""
+    for rule in SEPARATIONS:
+        if rule.task is task and any(actor_id in actors_by_task.get(t, set()) for t in rule.not_by_actor_of):
+            return rule
+    return None

@@ -1,0 +1,60 @@
+"""Run a DVDS worker: `python worker.py`.
+
+Connects through Temporal's environment configuration (TEMPORAL_ADDRESS,
+TEMPORAL_NAMESPACE, TEMPORAL_TLS_*, TEMPORAL_API_KEY or a profile file), so the same
+worker joins the embedded server, a cluster or Temporal Cloud.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.iopc import FileOutboxGateway, IopcActivities
+from activities.notifications import LogNotifier, NotificationActivities
+from dvds import logs
+from dvds.connection import connect
+from dvds.settings import Settings
+from workflows.case import CaseWorkflow
+
+logger = structlog.get_logger()
+
+
+def activities_for(settings: Settings) -> Sequence[object]:
+    """The activities with the channels the settings choose (defaults: log line, outbox)."""
+    notifications = NotificationActivities(LogNotifier())
+    iopc = IopcActivities(FileOutboxGateway(settings.outbox))
+    return [notifications.notify_task_waiting, notifications.escalate, iopc.refer_to_iopc]
+
+
+def build_worker(client: Client, settings: Settings, task_queue: str | None = None) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue or settings.task_queue,
+        workflows=[CaseWorkflow],
+        activities=activities_for(settings),  # type: ignore[arg-type]
+    )
+
+
+async def run_worker(settings: Settings | None = None, client: Client | None = None) -> None:
+    settings = settings or Settings()
+    client = client or await connect()
+    worker = build_worker(client, settings)
+    logger.info("worker started", task_queue=worker.task_queue)
+    await worker.run()
+
+
+def main() -> None:
+    logs.configure()
+    try:
+        asyncio.run(run_worker())
+    except KeyboardInterrupt:
+        logger.info("worker stopped")
+
+
+if __name__ == "__main__":
+    main()

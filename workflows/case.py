@@ -1,0 +1,305 @@
+"""CaseWorkflow: one DVDS application, from receipt to closed.
+
+Updates (human tasks, each with a validator that refuses without changing anything):
+    research, risk_assessment, decision, disclosure, withdrawal, review,
+    failure_confirmation, remedial_disclosure, iopc_decision, deadline_extension
+Queries: snapshot (no personal data), case_file (everything, for staff who need it)
+Timers: the next rung of an escalation ladder or the next breach, whichever is first.
+Activities: notify_task_waiting, escalate, refer_to_iopc.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel
+
+    from states.case import Case, TaskRefused
+    from states.messages import CaseFile, Escalation, ReferralReceipt, ReferralRequest, TaskInput, TaskWaiting
+    from states.policy import default_policy
+    from states.record import CaseInput, CaseSnapshot
+    from states.roles import TASK_ROLE, Task
+    from states.submissions import (
+        Decision,
+        DeadlineExtension,
+        Disclosure,
+        FailureConfirmation,
+        IopcDecision,
+        RemedialDisclosure,
+        Research,
+        Review,
+        RiskAssessment,
+        Withdrawal,
+    )
+    from workflows import search
+
+NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
+# The gateway is retried until it accepts: a referral must never be dropped.
+REFERRAL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10)
+)
+
+
+@workflow.defn
+class CaseWorkflow:
+    @workflow.init
+    def __init__(self, start: CaseInput) -> None:
+        self.case = Case(start, start.policy or default_policy(), workflow.now())
+        self._version = 0  # bumped by every accepted task; the main loop wakes on it
+        self._background: list[asyncio.Task[Any]] = []
+        self._notified: set[tuple[str, str]] = set()
+        self._referral_started = False
+
+    @workflow.run
+    async def run(self, start: CaseInput) -> CaseSnapshot:
+        self._upsert_search_attributes()
+        while not self.case.finished:
+            self._notify_new_tasks()
+            self._start_referral_if_due()
+            seen = self._version
+            wakeup = self.case.deadlines.next_wakeup()
+            timeout = None if wakeup is None else max(wakeup - workflow.now(), timedelta(milliseconds=1))
+            try:
+                await workflow.wait_condition(lambda: self._version != seen, timeout=timeout)
+            except asyncio.TimeoutError:
+                self._fire_due_rungs()
+            self._upsert_search_attributes()
+        await asyncio.gather(*self._background)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        self._upsert_search_attributes()
+        return self.case.snapshot(workflow.now())
+
+    # ---- queries -----------------------------------------------------------
+
+    @workflow.query
+    def snapshot(self) -> CaseSnapshot:
+        return self.case.snapshot(workflow.now())
+
+    @workflow.query
+    def case_file(self) -> CaseFile:
+        return CaseFile(
+            snapshot=self.case.snapshot(workflow.now()),
+            application=self.case.start.application,
+            historical=self.case.start.historical,
+            tasks=self.case.tasks,
+        )
+
+    # ---- human tasks: validators refuse, handlers apply -------------------------
+
+    def _check(self, task: Task, submitted: TaskInput[Any]) -> None:
+        try:
+            self.case.check(task, submitted.actor, submitted.submission, workflow.now())
+        except TaskRefused as refused:
+            raise ApplicationError(str(refused), type="TaskRefused", non_retryable=True) from None
+
+    def _apply(self, task: Task, submitted: TaskInput[Any]) -> CaseSnapshot:
+        made = self.case.apply(task, submitted.actor, submitted.submission, workflow.now())
+        self._version += 1
+        for transition in made:
+            workflow.logger.info(
+                "case moved",
+                extra={
+                    "case_ref": self.case.start.ref,
+                    "task": str(task),
+                    "actor": submitted.actor.id,
+                    "role": str(submitted.actor.role),
+                    "from_state": str(transition.source),
+                    "state": str(transition.dest),
+                },
+            )
+        if task is Task.failure_confirmation and self.case.current.value == "referred":
+            self._open_referral()
+        return self.case.snapshot(workflow.now())
+
+    @workflow.update
+    def research(self, submitted: TaskInput[Research]) -> CaseSnapshot:
+        return self._apply(Task.research, submitted)
+
+    @research.validator
+    def _validate_research(self, submitted: TaskInput[Research]) -> None:
+        self._check(Task.research, submitted)
+
+    @workflow.update
+    def risk_assessment(self, submitted: TaskInput[RiskAssessment]) -> CaseSnapshot:
+        return self._apply(Task.risk_assessment, submitted)
+
+    @risk_assessment.validator
+    def _validate_risk_assessment(self, submitted: TaskInput[RiskAssessment]) -> None:
+        self._check(Task.risk_assessment, submitted)
+
+    @workflow.update
+    def decision(self, submitted: TaskInput[Decision]) -> CaseSnapshot:
+        return self._apply(Task.decision, submitted)
+
+    @decision.validator
+    def _validate_decision(self, submitted: TaskInput[Decision]) -> None:
+        self._check(Task.decision, submitted)
+
+    @workflow.update
+    def disclosure(self, submitted: TaskInput[Disclosure]) -> CaseSnapshot:
+        return self._apply(Task.disclosure, submitted)
+
+    @disclosure.validator
+    def _validate_disclosure(self, submitted: TaskInput[Disclosure]) -> None:
+        self._check(Task.disclosure, submitted)
+
+    @workflow.update
+    def withdrawal(self, submitted: TaskInput[Withdrawal]) -> CaseSnapshot:
+        return self._apply(Task.withdrawal, submitted)
+
+    @withdrawal.validator
+    def _validate_withdrawal(self, submitted: TaskInput[Withdrawal]) -> None:
+        self._check(Task.withdrawal, submitted)
+
+    @workflow.update
+    def review(self, submitted: TaskInput[Review]) -> CaseSnapshot:
+        return self._apply(Task.review, submitted)
+
+    @review.validator
+    def _validate_review(self, submitted: TaskInput[Review]) -> None:
+        self._check(Task.review, submitted)
+
+    @workflow.update
+    def failure_confirmation(self, submitted: TaskInput[FailureConfirmation]) -> CaseSnapshot:
+        return self._apply(Task.failure_confirmation, submitted)
+
+    @failure_confirmation.validator
+    def _validate_failure_confirmation(self, submitted: TaskInput[FailureConfirmation]) -> None:
+        self._check(Task.failure_confirmation, submitted)
+
+    @workflow.update
+    def remedial_disclosure(self, submitted: TaskInput[RemedialDisclosure]) -> CaseSnapshot:
+        return self._apply(Task.remedial_disclosure, submitted)
+
+    @remedial_disclosure.validator
+    def _validate_remedial_disclosure(self, submitted: TaskInput[RemedialDisclosure]) -> None:
+        self._check(Task.remedial_disclosure, submitted)
+
+    @workflow.update
+    def iopc_decision(self, submitted: TaskInput[IopcDecision]) -> CaseSnapshot:
+        return self._apply(Task.iopc_decision, submitted)
+
+    @iopc_decision.validator
+    def _validate_iopc_decision(self, submitted: TaskInput[IopcDecision]) -> None:
+        self._check(Task.iopc_decision, submitted)
+
+    @workflow.update
+    def deadline_extension(self, submitted: TaskInput[DeadlineExtension]) -> CaseSnapshot:
+        return self._apply(Task.deadline_extension, submitted)
+
+    @deadline_extension.validator
+    def _validate_deadline_extension(self, submitted: TaskInput[DeadlineExtension]) -> None:
+        self._check(Task.deadline_extension, submitted)
+
+    # ---- what the case does on its own --------------------------------------------
+
+    def _in_background(self, activity: str, arg: BaseModel, retry: RetryPolicy, result_type: type | None = None) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(
+            workflow.execute_activity(
+                activity,
+                arg,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=retry,
+                result_type=result_type,
+            )
+        )
+        self._background.append(task)
+        return task
+
+    def _notify_new_tasks(self) -> None:
+        deadlines = {d.name: d for d in self.case.deadlines.all() if d.open}
+        for task in self.case.pending_tasks():
+            key = (str(task), str(len(self.case.transitions)))
+            if key in self._notified:
+                continue
+            self._notified.add(key)
+            deadline = deadlines.get(str(task)) or deadlines.get("outcome")
+            waiting = TaskWaiting(
+                ref=self.case.start.ref,
+                task=task,
+                role=TASK_ROLE[task],
+                due=deadline.due if deadline else None,
+                urgent=bool(deadline and deadline.urgent),
+            )
+            self._in_background("notify_task_waiting", waiting, NOTIFY_RETRY)
+
+    def _fire_due_rungs(self) -> None:
+        for deadline, rung in self.case.deadlines.due_rungs(workflow.now()):
+            key = f"{self.case.start.ref}:{deadline.name}:{rung.notify}:{rung.due.isoformat()}"
+            escalation = Escalation(
+                ref=self.case.start.ref,
+                deadline=deadline.name,
+                due=rung.due,
+                notify=rung.notify,
+                breach=rung.breach,
+                idempotency_key=key,
+            )
+            workflow.logger.info(
+                "deadline rung fired",
+                extra={"case_ref": self.case.start.ref, "deadline": deadline.name, "notify": str(rung.notify)},
+            )
+            self._in_background("escalate", escalation, NOTIFY_RETRY)
+
+    def _open_referral(self) -> None:
+        key = f"{self.case.start.ref}:iopc-referral:{workflow.info().workflow_id}"
+        self.case.open_referral(self.case.referral_category(), key, workflow.now())
+
+    def _start_referral_if_due(self) -> None:
+        referral = self.case.referral
+        if referral is None or referral.iopc_reference is not None or self._referral_started:
+            return
+        self._referral_started = True
+        review = self.case.last_review()
+        assert review is not None and review.failure_type is not None
+        request = ReferralRequest(
+            ref=self.case.start.ref,
+            category=referral.category,
+            failure_type=str(review.failure_type),
+            harm_occurred=review.harm_occurred,
+            still_at_risk=review.still_at_risk,
+            duty_arose_at=referral.duty_arose_at,
+            idempotency_key=referral.idempotency_key,
+        )
+        self._in_background("refer_to_iopc", request, REFERRAL_RETRY, ReferralReceipt).add_done_callback(
+            self._referral_done
+        )
+
+    def _referral_done(self, task: asyncio.Task[Any]) -> None:
+        receipt: ReferralReceipt = task.result()
+        self.case.file_referral(receipt.iopc_reference, workflow.now())
+        self._version += 1
+
+    def _upsert_search_attributes(self) -> None:
+        """Upsert only what changed: every upsert is a history event."""
+        snapshot = self.case.snapshot(workflow.now())
+        open_dues = [d.due for d in snapshot.deadlines if d.open]
+        wanted: list[tuple[Any, Any]] = [
+            (search.STATE, str(snapshot.state)),
+            (search.ROUTE, snapshot.route),
+            (search.RECEIVED, snapshot.received_at),
+            (search.PENDING_TASKS, [str(t) for t in snapshot.pending_tasks]),
+            (search.PENDING_ROLES, sorted({str(TASK_ROLE[t]) for t in snapshot.pending_tasks})),
+            (search.HISTORICAL, snapshot.historical),
+            (search.OVERDUE, snapshot.overdue),
+            (search.RISK_LEVEL, snapshot.risk_level and str(snapshot.risk_level)),
+            (search.NEXT_DUE, min(open_dues, default=None)),
+            (search.PRIORITY, snapshot.priority and str(snapshot.priority)),
+            (search.FAILURE_TYPE, snapshot.failure_type and str(snapshot.failure_type)),
+            (search.REFERRAL, snapshot.referral and snapshot.referral.category),
+            (search.SUBJECT_KEYS, self.case.start.subject_keys or None),
+        ]
+        current = workflow.info().typed_search_attributes
+        updates = [
+            key.value_set(value) if value is not None else key.value_unset()
+            for key, value in wanted
+            if current.get(key) != value
+        ]
+        if updates:
+            workflow.upsert_search_attributes(updates)
