@@ -279,26 +279,10 @@ class CaseWorkflow:
     def _upsert_search_attributes(self) -> None:
         """Upsert only what changed: every upsert is a history event."""
         snapshot = self.case.snapshot(workflow.now())
-        open_dues = [d.due for d in snapshot.deadlines if d.open]
-        wanted: list[tuple[Any, Any]] = [
-            (search.STATE, str(snapshot.state)),
-            (search.ROUTE, snapshot.route),
-            (search.RECEIVED, snapshot.received_at),
-            (search.PENDING_TASKS, [str(t) for t in snapshot.pending_tasks]),
-            (search.PENDING_ROLES, sorted({str(TASK_ROLE[t]) for t in snapshot.pending_tasks})),
-            (search.HISTORICAL, snapshot.historical),
-            (search.OVERDUE, snapshot.overdue),
-            (search.RISK_LEVEL, snapshot.risk_level and str(snapshot.risk_level)),
-            (search.NEXT_DUE, min(open_dues, default=None)),
-            (search.PRIORITY, snapshot.priority and str(snapshot.priority)),
-            (search.FAILURE_TYPE, snapshot.failure_type and str(snapshot.failure_type)),
-            (search.REFERRAL, snapshot.referral and snapshot.referral.category),
-            (search.SUBJECT_KEYS, self.case.start.subject_keys or None),
-        ]
         current = workflow.info().typed_search_attributes
         updates = [
             key.value_set(value) if value is not None else key.value_unset()
-            for key, value in wanted
+            for key, value in search.wanted(snapshot, self.case.start.subject_keys)
             if current.get(key) != value
         ]
         if updates:

@@ -5,7 +5,12 @@ Registered by `dvds up` (and the test server) from `ALL`, upserted by `CaseWorkf
 
 from __future__ import annotations
 
-from temporalio.common import SearchAttributeKey
+from typing import Any
+
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+
+from states.record import CaseSnapshot
+from states.roles import TASK_ROLE
 
 STATE = SearchAttributeKey.for_keyword("DvdsState")
 ROUTE = SearchAttributeKey.for_keyword("DvdsRoute")
@@ -53,3 +58,30 @@ def cli_flags() -> list[str]:
     for key in ALL:
         flags += ["--search-attribute", f"{key.name}={kinds[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}"]
     return flags
+
+
+def wanted(snapshot: CaseSnapshot, subject_keys: list[str]) -> list[tuple[SearchAttributeKey[Any], Any]]:
+    """Every search attribute a case should carry now; None means unset."""
+    open_dues = [d.due for d in snapshot.deadlines if d.open]
+    return [
+        (STATE, str(snapshot.state)),
+        (ROUTE, snapshot.route),
+        (RECEIVED, snapshot.received_at),
+        (PENDING_TASKS, [str(t) for t in snapshot.pending_tasks]),
+        (PENDING_ROLES, sorted({str(TASK_ROLE[t]) for t in snapshot.pending_tasks})),
+        (HISTORICAL, snapshot.historical),
+        (OVERDUE, snapshot.overdue),
+        (RISK_LEVEL, snapshot.risk_level and str(snapshot.risk_level)),
+        (NEXT_DUE, min(open_dues, default=None)),
+        (PRIORITY, snapshot.priority and str(snapshot.priority)),
+        (FAILURE_TYPE, snapshot.failure_type and str(snapshot.failure_type)),
+        (REFERRAL, snapshot.referral and snapshot.referral.category),
+        (SUBJECT_KEYS, subject_keys or None),
+    ]
+
+
+def initial(snapshot: CaseSnapshot, subject_keys: list[str]) -> TypedSearchAttributes:
+    """The attributes a case starts with, so visibility lists it from its first moment."""
+    return TypedSearchAttributes(
+        [SearchAttributePair(key, value) for key, value in wanted(snapshot, subject_keys) if value is not None]
+    )

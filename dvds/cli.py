@@ -1,0 +1,22 @@
+"""`dvds`: the command line for operators, staff and auditors."""
+
+from __future__ import annotations
+
+import typer
+
+from dvds import logs
+from dvds.commands import case, schema, states, task, up
+
+app = typer.Typer(help="The DVDS (Clare's Law) case engine.", no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(case.app, name="case")
+app.add_typer(task.app, name="task")
+app.add_typer(states.app, name="states")
+app.command("schema")(schema.schema)
+app.command("up")(up.up)
+
+
+@app.callback()
+def main(
+    log_format: str = typer.Option("json", help="json (default) or console", envvar="DVDS_LOG_FORMAT"),
+) -> None:
+    logs.configure(log_format)

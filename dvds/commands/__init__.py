@@ -1,0 +1,1 @@
+"""The `dvds` subcommands, one module each."""
