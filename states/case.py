@@ -305,12 +305,17 @@ class Case:
         trigger = self.check(task, actor, submission, now)
         submission = self._dated(submission, now)
         record = TaskRecord(task=task, actor=actor, at=now, submission=submission.model_dump(mode="json"))
-        self.tasks.append(record)
         if isinstance(submission, DeadlineExtension):
+            self.tasks.append(record)
             self.deadlines.extend(submission, actor, now)
             return []
         assert trigger is not None
+        # The machine's conditions judge the case as it was before this task.
         made = [self._fire(trigger, record, now)]
+        self.tasks.append(record)
+        if self.current is CaseState.referred and self.referral is None:
+            # Confirmation is the duty to refer: the referral opens with no further step.
+            self.open_referral(self.referral_category(), f"{self.start.ref}:iopc-referral", now)
         # A review that finds nothing closes the case at once.
         if self.current is CaseState.reviewed and self.no_failure_found():
             made.append(self._fire("close", record, now))
@@ -324,7 +329,8 @@ class Case:
 
     def _fire(self, trigger: str, record: TaskRecord, now: datetime) -> TransitionRecord:
         source = self.current
-        getattr(self, "trigger")(trigger, record)
+        if not getattr(self, "trigger")(trigger, record):
+            raise TaskRefused(f"rule: {trigger} was refused by the machine in state {source}")
         made = TransitionRecord(
             trigger=trigger, source=source, dest=self.current, at=now, task=record.task, actor=record.actor
         )

@@ -114,8 +114,6 @@ class CaseWorkflow:
                     "state": str(transition.dest),
                 },
             )
-        if task is Task.failure_confirmation and self.case.current.value == "referred":
-            self._open_referral()
         return self.case.snapshot(workflow.now())
 
     @workflow.update
@@ -246,10 +244,6 @@ class CaseWorkflow:
                 extra={"case_ref": self.case.start.ref, "deadline": deadline.name, "notify": str(rung.notify)},
             )
             self._in_background("escalate", escalation, NOTIFY_RETRY)
-
-    def _open_referral(self) -> None:
-        key = f"{self.case.start.ref}:iopc-referral:{workflow.info().workflow_id}"
-        self.case.open_referral(self.case.referral_category(), key, workflow.now())
 
     def _start_referral_if_due(self) -> None:
         referral = self.case.referral
