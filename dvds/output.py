@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dvds.case_client import CaseError
+from states.models import validation_summary
 
 console = Console()
 errors = Console(stderr=True)
@@ -27,12 +28,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def validation_message(err: ValidationError) -> str:
-    """'field.path: rule' lines, without the submitted values."""
-    lines = []
-    for error in err.errors(include_input=False, include_url=False):
-        where = ".".join(str(p) for p in error["loc"]) or "(file)"
-        lines.append(f"{where}: {error['msg']}")
-    return "; ".join(lines)
+    return validation_summary(err)
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:

@@ -11,7 +11,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 # Strict about unknown fields so a typo in a submission file is refused, not ignored.
 DOMAIN_CONFIG = ConfigDict(
@@ -103,3 +103,12 @@ class Application(DomainModel):
     prompted_by: Text = Field(description="What prompted the application")
     immediate_risk: bool = False
     identity_documents_seen: list[Text] = Field(default_factory=list, max_length=20)
+
+
+def validation_summary(err: ValidationError) -> str:
+    """'field.path: rule' for each error, without the submitted values."""
+    lines = []
+    for error in err.errors(include_input=False, include_url=False):
+        where = ".".join(str(p) for p in error["loc"]) or "(input)"
+        lines.append(f"{where}: {error['msg']}")
+    return "; ".join(lines)

@@ -19,25 +19,14 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import BaseModel
+    from pydantic import BaseModel, ValidationError
 
-    from states.case import Case, TaskRefused
+    from states.case import TASK_MODEL, Case, TaskRefused
     from states.messages import CaseFile, Escalation, ReferralReceipt, ReferralRequest, TaskInput, TaskWaiting
+    from states.models import validation_summary
     from states.policy import default_policy
     from states.record import CaseInput, CaseSnapshot
     from states.roles import TASK_ROLE, Task
-    from states.submissions import (
-        Decision,
-        DeadlineExtension,
-        Disclosure,
-        FailureConfirmation,
-        IopcDecision,
-        RemedialDisclosure,
-        Research,
-        Review,
-        RiskAssessment,
-        Withdrawal,
-    )
     from workflows import search
 
 NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
@@ -93,13 +82,25 @@ class CaseWorkflow:
 
     # ---- human tasks: validators refuse, handlers apply -------------------------
 
-    def _check(self, task: Task, submitted: TaskInput[Any]) -> None:
+    # Updates take the submission as plain data and parse it here, so a malformed one is
+    # refused naming its fields instead of failing in the SDK's argument decoding.
+    def _parse(self, task: Task, raw: Any) -> TaskInput[Any]:
+        try:
+            return TaskInput[TASK_MODEL[task]].model_validate(raw)  # type: ignore[misc]
+        except ValidationError as invalid:
+            raise ApplicationError(
+                f"invalid {task} submission: {validation_summary(invalid)}", type="InvalidSubmission", non_retryable=True
+            ) from None
+
+    def _check(self, task: Task, raw: Any) -> None:
+        submitted = self._parse(task, raw)
         try:
             self.case.check(task, submitted.actor, submitted.submission, workflow.now())
         except TaskRefused as refused:
             raise ApplicationError(str(refused), type="TaskRefused", non_retryable=True) from None
 
-    def _apply(self, task: Task, submitted: TaskInput[Any]) -> CaseSnapshot:
+    def _apply(self, task: Task, raw: Any) -> CaseSnapshot:
+        submitted = self._parse(task, raw)
         made = self.case.apply(task, submitted.actor, submitted.submission, workflow.now())
         self._version += 1
         for transition in made:
@@ -117,83 +118,83 @@ class CaseWorkflow:
         return self.case.snapshot(workflow.now())
 
     @workflow.update
-    def research(self, submitted: TaskInput[Research]) -> CaseSnapshot:
+    def research(self, submitted: Any) -> CaseSnapshot:
         return self._apply(Task.research, submitted)
 
     @research.validator
-    def _validate_research(self, submitted: TaskInput[Research]) -> None:
+    def _validate_research(self, submitted: Any) -> None:
         self._check(Task.research, submitted)
 
     @workflow.update
-    def risk_assessment(self, submitted: TaskInput[RiskAssessment]) -> CaseSnapshot:
+    def risk_assessment(self, submitted: Any) -> CaseSnapshot:
         return self._apply(Task.risk_assessment, submitted)
 
     @risk_assessment.validator
-    def _validate_risk_assessment(self, submitted: TaskInput[RiskAssessment]) -> None:
+    def _validate_risk_assessment(self, submitted: Any) -> None:
         self._check(Task.risk_assessment, submitted)
 
     @workflow.update
-    def decision(self, submitted: TaskInput[Decision]) -> CaseSnapshot:
+    def decision(self, submitted: Any) -> CaseSnapshot:
         return self._apply(Task.decision, submitted)
 
     @decision.validator
-    def _validate_decision(self, submitted: TaskInput[Decision]) -> None:
+    def _validate_decision(self, submitted: Any) -> None:
         self._check(Task.decision, submitted)
 
     @workflow.update
-    def disclosure(self, submitted: TaskInput[Disclosure]) -> CaseSnapshot:
+    def disclosure(self, submitted: Any) -> CaseSnapshot:
         return self._apply(Task.disclosure, submitted)
 
     @disclosure.validator
-    def _validate_disclosure(self, submitted: TaskInput[Disclosure]) -> None:
+    def _validate_disclosure(self, submitted: Any) -> None:
         self._check(Task.disclosure, submitted)
 
     @workflow.update
-    def withdrawal(self, submitted: TaskInput[Withdrawal]) -> CaseSnapshot:
+    def withdrawal(self, submitted: Any) -> CaseSnapshot:
         return self._apply(Task.withdrawal, submitted)
 
     @withdrawal.validator
-    def _validate_withdrawal(self, submitted: TaskInput[Withdrawal]) -> None:
+    def _validate_withdrawal(self, submitted: Any) -> None:
         self._check(Task.withdrawal, submitted)
 
     @workflow.update
-    def review(self, submitted: TaskInput[Review]) -> CaseSnapshot:
+    def review(self, submitted: Any) -> CaseSnapshot:
         return self._apply(Task.review, submitted)
 
     @review.validator
-    def _validate_review(self, submitted: TaskInput[Review]) -> None:
+    def _validate_review(self, submitted: Any) -> None:
         self._check(Task.review, submitted)
 
     @workflow.update
-    def failure_confirmation(self, submitted: TaskInput[FailureConfirmation]) -> CaseSnapshot:
+    def failure_confirmation(self, submitted: Any) -> CaseSnapshot:
         return self._apply(Task.failure_confirmation, submitted)
 
     @failure_confirmation.validator
-    def _validate_failure_confirmation(self, submitted: TaskInput[FailureConfirmation]) -> None:
+    def _validate_failure_confirmation(self, submitted: Any) -> None:
         self._check(Task.failure_confirmation, submitted)
 
     @workflow.update
-    def remedial_disclosure(self, submitted: TaskInput[RemedialDisclosure]) -> CaseSnapshot:
+    def remedial_disclosure(self, submitted: Any) -> CaseSnapshot:
         return self._apply(Task.remedial_disclosure, submitted)
 
     @remedial_disclosure.validator
-    def _validate_remedial_disclosure(self, submitted: TaskInput[RemedialDisclosure]) -> None:
+    def _validate_remedial_disclosure(self, submitted: Any) -> None:
         self._check(Task.remedial_disclosure, submitted)
 
     @workflow.update
-    def iopc_decision(self, submitted: TaskInput[IopcDecision]) -> CaseSnapshot:
+    def iopc_decision(self, submitted: Any) -> CaseSnapshot:
         return self._apply(Task.iopc_decision, submitted)
 
     @iopc_decision.validator
-    def _validate_iopc_decision(self, submitted: TaskInput[IopcDecision]) -> None:
+    def _validate_iopc_decision(self, submitted: Any) -> None:
         self._check(Task.iopc_decision, submitted)
 
     @workflow.update
-    def deadline_extension(self, submitted: TaskInput[DeadlineExtension]) -> CaseSnapshot:
+    def deadline_extension(self, submitted: Any) -> CaseSnapshot:
         return self._apply(Task.deadline_extension, submitted)
 
     @deadline_extension.validator
-    def _validate_deadline_extension(self, submitted: TaskInput[DeadlineExtension]) -> None:
+    def _validate_deadline_extension(self, submitted: Any) -> None:
         self._check(Task.deadline_extension, submitted)
 
     # ---- what the case does on its own --------------------------------------------

@@ -1,0 +1,3 @@
+from dvds.cli import app
+
+app(prog_name="dvds")

@@ -1,0 +1,31 @@
+"""Running the real `dvds` command against the test server, as a person would."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+DVDS = [sys.executable, "-m", "dvds"]
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+async def dvds(*args: str, env: dict[str, str], cwd: Path | None = None, timeout: float = 60) -> Result:
+    process = await asyncio.create_subprocess_exec(
+        *DVDS, *args,
+        env={**os.environ, **env},
+        cwd=cwd or Path(__file__).resolve().parent.parent,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout)
+    assert process.returncode is not None
+    return Result(process.returncode, out.decode(), err.decode())
