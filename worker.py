@@ -8,6 +8,7 @@ worker joins the embedded server, a cluster or Temporal Cloud.
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Sequence
 
 import structlog
@@ -41,19 +42,24 @@ def build_worker(client: Client, settings: Settings, task_queue: str | None = No
 
 
 async def run_worker(settings: Settings | None = None, client: Client | None = None) -> None:
+    """Run until SIGINT or SIGTERM, then shut down gracefully: in-flight activities
+    finish and the server hands this worker's cases to the next one at once."""
     settings = settings or Settings()
     client = client or await connect()
     worker = build_worker(client, settings)
-    logger.info("worker started", task_queue=worker.task_queue)
-    await worker.run()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with worker:
+        logger.info("worker started", task_queue=worker.task_queue)
+        await stop.wait()
+    logger.info("worker stopped", task_queue=worker.task_queue)
 
 
 def main() -> None:
     logs.configure()
-    try:
-        asyncio.run(run_worker())
-    except KeyboardInterrupt:
-        logger.info("worker stopped")
+    asyncio.run(run_worker())
 
 
 if __name__ == "__main__":
