@@ -15,8 +15,11 @@ import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.iopc import FileOutboxGateway, IopcActivities
-from activities.notifications import LogNotifier, NotificationActivities
+from activities.iopc import FileOutboxGateway, IopcActivities, IopcGateway
+from activities.iopc_http import HttpIopcGateway
+from activities.notifications import LogNotifier, NotificationActivities, Notifier
+from activities.sent_log import OnceNotifier, SentLog
+from activities.smtp import SmtpNotifier
 from dvds import logs
 from dvds.connection import connect
 from dvds.settings import Settings
@@ -27,8 +30,16 @@ logger = structlog.get_logger()
 
 def activities_for(settings: Settings) -> Sequence[object]:
     """The activities with the channels the settings choose (defaults: log line, outbox)."""
-    notifications = NotificationActivities(LogNotifier())
-    iopc = IopcActivities(FileOutboxGateway(settings.outbox))
+    notifier: Notifier = LogNotifier()
+    if settings.smtp_host:
+        smtp = SmtpNotifier(settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_to)
+        notifier = OnceNotifier(smtp, SentLog(settings.sent_log))
+    gateway: IopcGateway = FileOutboxGateway(settings.outbox)
+    if settings.iopc_endpoint:
+        token = settings.iopc_token.get_secret_value() if settings.iopc_token else None
+        gateway = HttpIopcGateway(settings.iopc_endpoint, token)
+    notifications = NotificationActivities(notifier)
+    iopc = IopcActivities(gateway)
     return [notifications.notify_task_waiting, notifications.escalate, iopc.refer_to_iopc]
 
 

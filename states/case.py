@@ -313,6 +313,8 @@ class Case:
         # The machine's conditions judge the case as it was before this task.
         made = [self._fire(trigger, record, now)]
         self.tasks.append(record)
+        if isinstance(submission, IopcDecision) and self.referral is not None:
+            self.referral = self.referral.model_copy(update={"mode_decided": str(submission.mode)})
         if self.current is CaseState.referred and self.referral is None:
             # Confirmation is the duty to refer: the referral opens with no further step.
             self.open_referral(self.referral_category(), f"{self.start.ref}:iopc-referral", now)
@@ -354,6 +356,11 @@ class Case:
         source = self.current
         getattr(self, "trigger")("record_referral", None)
         self.transitions.append(TransitionRecord(trigger="record_referral", source=source, dest=self.current, at=referred_at))
+        # The remedial disclosure may be done before the gateway accepts: then filing closes the case.
+        if self.remediation_done():
+            getattr(self, "trigger")("close", None)
+            self.transitions.append(TransitionRecord(trigger="close", source=source, dest=self.current, at=referred_at))
+        self.deadlines.sync(self.pending_tasks(), referred_at, self.urgent)
 
     def still_at_risk(self) -> bool:
         review = self.last_review()

@@ -36,9 +36,14 @@ class DeadlineBook:
         return deadline
 
     def meet(self, name: str, at: datetime) -> None:
+        """Close a deadline. Met after its due time, it is a breach even if no timer saw it
+        (a late referral, or a task done while the worker was down)."""
         index = self._find_open(name)
         if index is not None:
-            self._deadlines[index] = self._deadlines[index].model_copy(update={"met_at": at})
+            deadline = self._deadlines[index]
+            if deadline.due < at and deadline.due not in deadline.breaches:
+                deadline = _breached(deadline)
+            self._deadlines[index] = deadline.model_copy(update={"met_at": at})
 
     def sync(self, pending: list[Task], now: datetime, urgent: bool, outcome_met: bool = False) -> None:
         """Meet the deadlines of tasks no longer pending; open those of newly pending ones.
@@ -69,19 +74,18 @@ class DeadlineBook:
             r.model_copy(update={"due": r.due + delta, "fired_at": None if r.due + delta > now else r.fired_at})
             for r in deadline.rungs
         ]
-        due = deadline.due + delta
+        # A breach already recorded stays recorded: the extension moves the next due time only.
         self._deadlines[index] = deadline.model_copy(
             update={
-                "due": due,
+                "due": deadline.due + delta,
                 "rungs": rungs,
-                "breached_at": deadline.breached_at if due <= now else None,
                 "extensions": [*deadline.extensions, f"{actor.id} by {extension.extend_by_hours}h at {now.isoformat()}"],
             }
         )
 
     def next_wakeup(self) -> datetime | None:
         times = [r.due for d in self._deadlines if d.open for r in d.rungs if r.fired_at is None]
-        times += [d.due for d in self._deadlines if d.open and d.breached_at is None]
+        times += [d.due for d in self._deadlines if d.open and d.due not in d.breaches]
         return min(times, default=None)
 
     def due_rungs(self, now: datetime) -> list[tuple[Deadline, RungRecord]]:
@@ -96,8 +100,10 @@ class DeadlineBook:
                     rung = rung.model_copy(update={"fired_at": now})
                     fired.append((deadline, rung))
                 rungs.append(rung)
-            breached = deadline.breached_at or (deadline.due if deadline.due <= now else None)
-            self._deadlines[index] = deadline.model_copy(update={"rungs": rungs, "breached_at": breached})
+            deadline = deadline.model_copy(update={"rungs": rungs})
+            if deadline.due <= now and deadline.due not in deadline.breaches:
+                deadline = _breached(deadline)
+            self._deadlines[index] = deadline
         fired.sort(key=lambda pair: pair[1].due)
         return fired
 
@@ -116,3 +122,10 @@ def _arm(name: str, rule: DeadlineRule, start: datetime, tz: str, urgent: bool) 
     ]
     rungs.sort(key=lambda r: r.due)
     return Deadline(name=name, started_at=start, due=due, urgent=urgent, rungs=rungs)
+
+
+def _breached(deadline: Deadline) -> Deadline:
+    """Record that the deadline's current due time passed while it was open."""
+    return deadline.model_copy(
+        update={"breached_at": deadline.breached_at or deadline.due, "breaches": [*deadline.breaches, deadline.due]}
+    )

@@ -16,7 +16,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 import holidays
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from states.roles import Task
 
@@ -33,6 +33,12 @@ class Limit(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     amount: float = Field(gt=0)
     unit: Unit
+
+    @model_validator(mode="after")
+    def days_are_whole(self) -> Limit:
+        if self.unit in (Unit.calendar_days, Unit.working_days) and not float(self.amount).is_integer():
+            raise ValueError(f"amount: a limit in {self.unit} must be a whole number of days")
+        return self
 
     def due_from(self, start: datetime, tz: str) -> datetime:
         """When a limit of this length that starts at `start` (UTC-aware) is due."""

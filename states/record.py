@@ -106,7 +106,10 @@ class Deadline(Record):
     urgent: bool = False
     rungs: list[RungRecord] = Field(default_factory=list)
     met_at: datetime | None = None
-    breached_at: datetime | None = None
+    breached_at: datetime | None = Field(default=None, description="When it was first breached; never cleared")
+    breaches: list[datetime] = Field(
+        default_factory=list, description="Each due time that passed while it was open (an extension can add one)"
+    )
     extensions: list[str] = Field(default_factory=list, description="Who extended and why")
 
     @property

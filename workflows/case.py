@@ -45,6 +45,7 @@ class CaseWorkflow:
         self._background: list[asyncio.Task[Any]] = []
         self._notified: set[tuple[str, str]] = set()
         self._referral_started = False
+        self._last_escalation: asyncio.Task[Any] | None = None
 
     @workflow.run
     async def run(self, start: CaseInput) -> CaseSnapshot:
@@ -244,7 +245,22 @@ class CaseWorkflow:
                 "deadline rung fired",
                 extra={"case_ref": self.case.start.ref, "deadline": deadline.name, "notify": str(rung.notify)},
             )
-            self._in_background("escalate", escalation, NOTIFY_RETRY)
+            if workflow.patched("escalations-one-at-a-time"):
+                # Rungs due together (after an outage) still reach people in ladder order.
+                self._last_escalation = asyncio.ensure_future(self._escalate_after(self._last_escalation, escalation))
+                self._background.append(self._last_escalation)
+            else:
+                self._in_background("escalate", escalation, NOTIFY_RETRY)
+
+    async def _escalate_after(self, previous: asyncio.Task[Any] | None, escalation: Escalation) -> None:
+        if previous is not None:
+            try:
+                await previous
+            except Exception:  # noqa: BLE001 - the next rung goes out whatever became of the last
+                pass
+        await workflow.execute_activity(
+            "escalate", escalation, start_to_close_timeout=timedelta(seconds=30), retry_policy=NOTIFY_RETRY
+        )
 
     def _start_referral_if_due(self) -> None:
         referral = self.case.referral
@@ -268,7 +284,8 @@ class CaseWorkflow:
 
     def _referral_done(self, task: asyncio.Task[Any]) -> None:
         receipt: ReferralReceipt = task.result()
-        self.case.file_referral(receipt.iopc_reference, workflow.now())
+        # Referred when the gateway accepted, not when this worker heard of it.
+        self.case.file_referral(receipt.iopc_reference, receipt.accepted_at)
         self._version += 1
 
     def _upsert_search_attributes(self) -> None:
