@@ -106,7 +106,9 @@ class Case:
         self.machine = build_machine(self, initial)
         if start.historical is None:
             self.deadlines.open("outcome", self.received_at, urgent=self.urgent)
-        self.deadlines.sync(self.pending_tasks(), self.received_at, self.urgent)
+        # A historical case was received years ago; its review is due from when it is imported.
+        opened = started_at if start.historical is not None else self.received_at
+        self.deadlines.sync(self.pending_tasks(), opened, self.urgent)
 
     def _import_history(self, start: CaseInput) -> CaseState:
         facts = start.historical

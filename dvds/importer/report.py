@@ -1,0 +1,92 @@
+"""What an import tells a person: a progress bar while it runs, a summary table and a
+rejects file at the end. Neither holds personal data: a reject names its line, the
+column and the rule."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from dvds.importer.rows import RowReject
+from dvds.importer.run import Outcome, Tally
+
+
+class RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed or 0:.0f} rows/s", style="progress.data.speed")
+
+
+def progress_bar(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TextColumn("started {task.fields[started]}, already {task.fields[already]}, rejected {task.fields[rejected]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+class ProgressFeed:
+    """Advances the bar on each row's outcome."""
+
+    def __init__(self, progress: Progress, tally: Tally) -> None:
+        self.progress = progress
+        self.tally = tally
+        self.task = progress.add_task("import", total=tally.rows_read, completed=tally.done, **self._fields())
+
+    def _fields(self) -> dict[str, int]:
+        return {
+            "started": len(self.tally.started),
+            "already": len(self.tally.already_imported),
+            "rejected": len(self.tally.rejects),
+        }
+
+    def __call__(self, outcome: Outcome) -> None:
+        self.progress.update(self.task, completed=self.tally.done, **self._fields())
+
+
+def write_rejects(path: Path, rejects: list[RowReject]) -> None:
+    """Every rejected row, by line: written on every run, so it always matches the file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["line", "case_ref", "reason"])
+        for reject in sorted(rejects, key=lambda r: r.line):
+            writer.writerow([reject.line, reject.case_ref or "", reject.reason])
+
+
+def summary_table(counts: dict[str, int], dry_run: bool, seconds: float) -> Table:
+    title = "Import check (dry run: nothing started)" if dry_run else "Import summary"
+    grid = Table(title=title, title_justify="left")
+    grid.add_column("rows")
+    grid.add_column("count", justify="right")
+    labels = {
+        "rows_read": "read",
+        "valid": "valid (would start or match an imported case)",
+        "started": "cases started",
+        "already_imported": "already imported (nothing started)",
+        "rejected": "rejected (see the rejects file)",
+    }
+    for key, label in labels.items():
+        if key in counts:
+            grid.add_row(label, str(counts[key]), style="red" if key == "rejected" and counts[key] else None)
+    if not dry_run and seconds > 0:
+        grid.add_row("time", f"{seconds:.1f} s ({counts['rows_read'] / seconds:.0f} rows/s)")
+    return grid
