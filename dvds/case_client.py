@@ -18,7 +18,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from dvds.settings import Settings
@@ -80,6 +80,9 @@ class CaseClient:
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                 search_attributes=search.initial(preview, case.subject_keys),
             )
+        except WorkflowAlreadyStartedError:
+            # The SDK turns the server's ALREADY_EXISTS into this; the RPCError is the fallback.
+            raise CaseError(f"ref: a case {case.ref} already exists") from None
         except RPCError as err:
             if err.status is RPCStatusCode.ALREADY_EXISTS:
                 raise CaseError(f"ref: a case {case.ref} already exists") from None
