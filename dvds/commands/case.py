@@ -13,7 +13,7 @@ from dvds.output import console, emit_json, fail, read_json_file, run, table, wh
 from dvds.settings import Settings
 from states.machine import CaseState
 from states.models import Application
-from states.record import Actor, CaseInput, CaseSnapshot
+from states.record import Actor, CaseInput, CaseSnapshot, Deadline
 from states.roles import Role
 from states.submissions import RiskLevel
 
@@ -57,27 +57,33 @@ def _print_snapshot(snap: CaseSnapshot) -> None:
     if snap.referral:
         r = snap.referral
         console.print(f"IOPC referral ({r.category}): {r.iopc_reference or 'pending'}"
-                      f" referred {when(r.referred_at)} due {when(r.due)}{' LATE' if r.late else ''}")
+                      f" referred {when(r.referred_at)} due {when(r.due)}{' LATE' if r.late else ''}"
+                      f"{'; IOPC decided ' + r.mode_decided if r.mode_decided else ''}")
     table(
         "Deadlines",
         ["deadline", "started", "due", "status", "rungs fired"],
         [
             (d.name + (" (urgent)" if d.urgent else ""), when(d.started_at), when(d.due),
-             "met " + when(d.met_at) if d.met_at else ("BREACHED " + when(d.breached_at) if d.breached_at else "open"),
+             ("met " + when(d.met_at) if d.met_at else "open")
+             + "".join(f"; BREACHED {when(b)}" for b in _breaches(d)),
              ", ".join(f"{r.notify}@{when(r.fired_at)}" for r in d.rungs if r.fired_at) or "-")
             for d in snap.deadlines
         ],
     )
-    table(
-        "Timeline",
-        ["when", "from", "to", "by", "task"],
-        [
-            (when(t.at), t.source, t.dest,
-             "imported record" if t.imported else (f"{t.actor.id} ({t.actor.role})" if t.actor else "the case"),
-             t.task or t.trigger)
-            for t in snap.transitions
-        ],
-    )
+    story = [
+        (t.at, (when(t.at), t.source, t.dest,
+                "imported record" if t.imported else (f"{t.actor.id} ({t.actor.role})" if t.actor else "the case"),
+                t.task or t.trigger))
+        for t in snap.transitions
+    ]
+    # Breaches belong in the case's story too, at the moment each deadline passed.
+    story += [(b, (when(b), "-", "-", "the case", f"{d.name} deadline breached"))
+              for d in snap.deadlines for b in _breaches(d)]
+    table("Timeline", ["when", "from", "to", "by", "task"], [row for _, row in sorted(story, key=lambda e: e[0])])
+
+
+def _breaches(deadline: Deadline) -> list[datetime]:
+    return deadline.breaches or ([deadline.breached_at] if deadline.breached_at else [])
 
 
 @app.command()

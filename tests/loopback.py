@@ -1,0 +1,113 @@
+"""Real channels on loopback for tests: an HTTP IOPC gateway and an SMTP server.
+
+`IopcGatewayServer` plays the IOPC's side of the contract in activities/iopc_http.py:
+it files a referral once per Idempotency-Key and answers a repeated key with the first
+reference. It can refuse its first attempts (503) and hold an answer back, so a test
+can kill the worker while a referral is in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+@dataclass
+class Received:
+    key: str | None
+    authorization: str | None
+    body: dict[str, Any]
+
+
+@dataclass
+class IopcGatewayServer:
+    refuse_first: int = 0
+    accepting: threading.Event = field(default_factory=threading.Event)
+    hold_first_answer: bool = False
+    release: threading.Event = field(default_factory=threading.Event)
+    requests: list[Received] = field(default_factory=list)
+    filings: dict[str, str] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.accepting.set()
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length", "0"))
+                received = Received(self.headers.get("Idempotency-Key"), self.headers.get("Authorization"),
+                                    json.loads(self.rfile.read(length)))
+                status, answer = gateway._answer(received)
+                if gateway.hold_first_answer and len(gateway.requests) == 1:
+                    gateway.release.wait(120)  # filed, but the answer is not sent until the test says so
+                data = json.dumps(answer).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass  # the caller is gone (a killed worker): the filing stands
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/referrals"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def _answer(self, received: Received) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            self.requests.append(received)
+            if len(self.requests) <= self.refuse_first or not self.accepting.is_set() or not received.key:
+                return 503, {"error": "unavailable"}
+            reference = self.filings.setdefault(received.key, f"IOPC/2026/{len(self.filings) + 1:05d}")
+            return 201, {"reference": reference}
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's naming
+        self.messages.append(message_from_bytes(envelope.original_content))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class SmtpServer:
+    """aiosmtpd on loopback, collecting every message it accepts."""
+
+    def __init__(self) -> None:
+        self.inbox = _Inbox()
+        self.port = free_port()
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    @property
+    def messages(self) -> list[Message]:
+        return self.inbox.messages
+
+    def close(self) -> None:
+        self.controller.stop()

@@ -1,0 +1,141 @@
+"""A deadline policy in seconds, and workers whose channels the test can watch.
+
+The policy keeps the default's shape (outcome ladder, stage targets, an urgent track,
+the IOPC limit) with every limit scaled down to seconds, so a case escalates rung by
+rung within a test. Escalations are observed through a recording notifier injected into
+`NotificationActivities`: a fake adapter, the real activities and the real server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.iopc import FileOutboxGateway, IopcActivities, IopcGateway
+from activities.notifications import Notice, NotificationActivities
+from states.policy import DeadlinePolicy, DeadlineRule, Limit, Unit
+from workflows.case import CaseWorkflow
+
+SHORT_POLICY = DeadlinePolicy.from_toml("""
+name = "test-seconds"
+timezone = "Europe/London"
+historical_outcome = { amount = 35, unit = "seconds" }
+
+[outcome]
+limit = { amount = 20, unit = "seconds" }
+ladder = [
+  { at = { amount = 4, unit = "seconds" }, notify = "assigned_officer" },
+  { at = { amount = 8, unit = "seconds" }, notify = "supervisor" },
+  { at = "breach", notify = "senior_officer" },
+]
+
+[stages.research]
+limit = { amount = 16, unit = "seconds" }
+ladder = [
+  { at = { amount = 3, unit = "seconds" }, notify = "assigned_officer" },
+  { at = "breach", notify = "supervisor" },
+]
+
+[stages.remedial_disclosure]
+limit = { amount = 600, unit = "seconds" }
+ladder = [{ at = "breach", notify = "senior_officer" }]
+
+[iopc_referral]
+limit = { amount = 600, unit = "seconds" }
+ladder = [{ at = "breach", notify = "professional_standards" }]
+
+# The urgent track's hour-scale targets (72 h, 24 h, 48 h; 4 h research; 24 h remedial),
+# scaled to one second for twelve hours.
+[urgent.outcome]
+limit = { amount = 6, unit = "seconds" }
+ladder = [
+  { at = { amount = 2, unit = "seconds" }, notify = "assigned_officer" },
+  { at = { amount = 4, unit = "seconds" }, notify = "supervisor" },
+  { at = "breach", notify = "senior_officer" },
+]
+
+[urgent.research]
+limit = { amount = 1, unit = "seconds" }
+ladder = [{ at = "breach", notify = "supervisor" }]
+
+[urgent.remedial_disclosure]
+limit = { amount = 2, unit = "seconds" }
+ladder = [
+  { at = { amount = 1, unit = "seconds" }, notify = "supervisor" },
+  { at = "breach", notify = "senior_officer" },
+]
+""")
+
+
+def with_iopc_limit(seconds: float) -> DeadlinePolicy:
+    """The short policy with a tighter IOPC referral limit."""
+    rule = DeadlineRule.model_validate(
+        {"limit": Limit(amount=seconds, unit=Unit.seconds), "ladder": [{"at": "breach", "notify": "professional_standards"}]}
+    )
+    return SHORT_POLICY.model_copy(update={"iopc_referral": rule})
+
+
+class Sent:
+    """One escalation as the accountable person receives it."""
+
+    def __init__(self, notice: Notice) -> None:
+        # The escalation key is '<ref>:<deadline>:<accountable>:<due ISO time>'.
+        self.ref, self.deadline, self.notify, due = notice.idempotency_key.split(":", 3)
+        self.due = datetime.fromisoformat(due)
+        self.breach = "has breached" in notice.subject
+        self.notice = notice
+
+    def __repr__(self) -> str:
+        return f"Sent({self.deadline}, {self.notify}, {self.due.isoformat()}, breach={self.breach})"
+
+
+class RecordingNotifier:
+    """A fake channel: keeps every notice in the order the activities sent them."""
+
+    def __init__(self) -> None:
+        self.notices: list[Notice] = []
+
+    async def send(self, notice: Notice) -> None:
+        self.notices.append(notice)
+
+    def escalations(self, deadline: str | None = None) -> list[Sent]:
+        sent = [Sent(n) for n in self.notices if n.to.startswith("accountable:")]
+        return [s for s in sent if deadline is None or s.deadline == deadline]
+
+
+def watched_worker(client: Client, notifier: RecordingNotifier, gateway: IopcGateway | None = None,
+                   task_queue: str | None = None, outbox: Any = None) -> Worker:
+    """A worker with the real workflow and activities, the recording notifier and `gateway`."""
+    notifications = NotificationActivities(notifier)
+    iopc = IopcActivities(gateway or FileOutboxGateway(outbox))
+    return Worker(
+        client,
+        task_queue=task_queue or f"test-{uuid.uuid4()}",
+        workflows=[CaseWorkflow],
+        activities=[notifications.notify_task_waiting, notifications.escalate, iopc.refer_to_iopc],
+    )
+
+
+T = TypeVar("T")
+
+
+async def eventually(probe: Callable[[], Awaitable[T]], within: float = 60.0, what: str = "condition") -> T:
+    """Poll `probe` until it returns something truthy, with a deadline (no bare sleeps:
+    what we wait for happens outside the test, on the server or in a worker)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        try:
+            value = await probe()
+        except Exception:  # noqa: BLE001 - a server still catching up answers with an error
+            value = None  # type: ignore[assignment]
+        if value:
+            return value
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.2)

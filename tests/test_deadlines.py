@@ -1,0 +1,168 @@
+"""Deadlines on the real server with a policy in seconds: escalation ladders, breaches, extensions."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+
+from states.record import CaseSnapshot, Deadline
+from states.roles import Task
+from tests.cases import application, settled, start_case, submit
+from tests.cli_runner import dvds
+from tests.short_policy import SHORT_POLICY, RecordingNotifier, eventually, watched_worker
+
+
+def deadline(snap: CaseSnapshot, name: str) -> Deadline:
+    return next(d for d in snap.deadlines if d.name == name)
+
+
+def escalations_scheduled(history: list[Any]) -> int:
+    return sum(
+        1 for e in history
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and e.activity_task_scheduled_event_attributes.activity_type.name == "escalate"
+    )
+
+
+def overdue_upserted(history: list[Any]) -> bool:
+    for event in history:
+        if event.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+            fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+            if "DvdsOverdue" in fields and fields["DvdsOverdue"].data == b"true":
+                return True
+    return False
+
+
+class TestLadder:
+    """An untouched case escalates rung by rung, in order, once each, and shows as overdue."""
+
+    async def test_untouched_case_escalates_and_is_overdue(self, client: Client, tmp_path: Path) -> None:
+        """Every rung fires once in due order; the breach shows in case show, the history and --overdue."""
+        recorder = RecordingNotifier()
+        async with watched_worker(client, recorder, outbox=tmp_path) as worker:
+            handle = await start_case(client, worker, policy=SHORT_POLICY)
+
+            async def outcome_breached() -> bool:
+                return len(recorder.escalations("outcome")) == 3
+
+            await eventually(outcome_breached, what="the outcome breach")
+            history = await settled(handle)
+            sent = recorder.escalations()
+            assert [(s.deadline, s.notify, s.breach) for s in sent] == [
+                ("research", "assigned_officer", False),
+                ("outcome", "assigned_officer", False),
+                ("outcome", "supervisor", False),
+                ("research", "supervisor", True),
+                ("outcome", "senior_officer", True),
+            ]
+            assert [s.due for s in sent] == sorted(s.due for s in sent)
+            assert len({s.notice.idempotency_key for s in sent}) == len(sent)
+            assert escalations_scheduled(history) == len(sent)
+            assert overdue_upserted(history)
+
+            snap = await handle.query("snapshot", result_type=CaseSnapshot)
+            outcome = deadline(snap, "outcome")
+            assert snap.overdue and outcome.open and outcome.breaches == [outcome.due]
+            assert outcome.breached_at == outcome.due == outcome.started_at + timedelta(seconds=20)
+            assert all(r.fired_at is not None for r in outcome.rungs)
+
+            env = {"TEMPORAL_ADDRESS": client.service_client.config.target_host, "DVDS_HOME": str(tmp_path)}
+            shown = await dvds("case", "show", handle.id, env=env)
+            assert shown.code == 0, shown.err
+            assert "OVERDUE" in shown.out and "BREACHED" in shown.out and "outcome deadline breached" in shown.out
+
+            async def listed_overdue() -> bool:
+                found = await dvds("case", "list", "--overdue", "--json", env=env)
+                return found.code == 0 and handle.id in [c["ref"] for c in json.loads(found.out)]
+
+            await eventually(listed_overdue, what="the case in case list --overdue")
+
+
+class TestStoppingAndRearming:
+    """Completing a task stops its ladder; a supervisor's extension re-arms it."""
+
+    async def test_completing_the_task_stops_the_rest(self, client: Client, tmp_path: Path) -> None:
+        """Research done after its first rung: its breach rung never fires, though later rungs elsewhere do."""
+        recorder = RecordingNotifier()
+        async with watched_worker(client, recorder, outbox=tmp_path) as worker:
+            handle = await start_case(client, worker, policy=SHORT_POLICY)
+
+            async def first_research_rung() -> bool:
+                return len(recorder.escalations("research")) == 1
+
+            await eventually(first_research_rung, what="the first research rung")
+            await submit(handle, Task.research, "R100")
+
+            # The outcome breach is due after the research breach would have been: once it
+            # has fired, a research breach still armed would have fired before it.
+            async def outcome_breached() -> bool:
+                return any(s.breach for s in recorder.escalations("outcome"))
+
+            await eventually(outcome_breached, what="the outcome breach")
+            history = await settled(handle)
+            assert [(s.notify, s.breach) for s in recorder.escalations("research")] == [("assigned_officer", False)]
+            snap = await handle.query("snapshot", result_type=CaseSnapshot)
+            research = deadline(snap, "research")
+            assert research.met_at is not None and research.breaches == [] and research.breached_at is None
+            assert [r.fired_at is not None for r in research.rungs] == [True, False]
+            assert escalations_scheduled(history) == 1 + 3
+
+    async def test_extension_rearms_the_ladder(self, client: Client, tmp_path: Path) -> None:
+        """Extended after its first rung, research escalates again at the moved time, then breaches."""
+        recorder = RecordingNotifier()
+        async with watched_worker(client, recorder, outbox=tmp_path) as worker:
+            handle = await start_case(client, worker, policy=SHORT_POLICY)
+
+            async def first_research_rung() -> bool:
+                return len(recorder.escalations("research")) == 1
+
+            await eventually(first_research_rung, what="the first research rung")
+            snap = await submit(handle, Task.deadline_extension, "SV700", deadline="research",
+                                extend_by_hours=8 / 3600)
+            assert deadline(snap, "research").extensions
+
+            async def research_breached() -> bool:
+                return any(s.breach for s in recorder.escalations("research"))
+
+            await eventually(research_breached, what="the research breach")
+            await settled(handle)
+            sent = recorder.escalations("research")
+            assert [(s.notify, s.breach) for s in sent] == [
+                ("assigned_officer", False), ("assigned_officer", False), ("supervisor", True)]
+            started = deadline(snap, "research").started_at
+            assert [s.due - started for s in sent] == [timedelta(seconds=3), timedelta(seconds=11),
+                                                       timedelta(seconds=24)]
+            research = deadline(await handle.query("snapshot", result_type=CaseSnapshot), "research")
+            assert research.breaches == [started + timedelta(seconds=24)]
+
+
+class TestUrgentTrack:
+    """A case with immediate risk runs on the urgent track's (scaled-down) hour-scale targets."""
+
+    async def test_urgent_case_escalates_on_urgent_targets(self, client: Client, tmp_path: Path) -> None:
+        """Immediate risk: the outcome ladder fires at the urgent 2/4/6 s, not the standard 4/8/20 s."""
+        recorder = RecordingNotifier()
+        async with watched_worker(client, recorder, outbox=tmp_path) as worker:
+            handle = await start_case(client, worker, policy=SHORT_POLICY, application=application(immediate_risk=True))
+
+            async def outcome_breached() -> bool:
+                return len(recorder.escalations("outcome")) == 3
+
+            await eventually(outcome_breached, what="the urgent outcome breach")
+            await settled(handle)
+            snap = await handle.query("snapshot", result_type=CaseSnapshot)
+            outcome, research = deadline(snap, "outcome"), deadline(snap, "research")
+            assert outcome.urgent and research.urgent and snap.overdue
+            sent = recorder.escalations("outcome")
+            assert [(s.notify, s.due - outcome.started_at) for s in sent] == [
+                ("assigned_officer", timedelta(seconds=2)),
+                ("supervisor", timedelta(seconds=4)),
+                ("senior_officer", timedelta(seconds=6)),
+            ]
+            assert [(s.notify, s.due - research.started_at, s.breach) for s in recorder.escalations("research")] == [
+                ("supervisor", timedelta(seconds=1), True)]
