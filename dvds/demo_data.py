@@ -46,7 +46,7 @@ def _birth(rng: random.Random, received: date, youngest: int, oldest: int) -> da
     return received - timedelta(days=rng.randint(youngest * 365, oldest * 365))
 
 
-def demo_row(rng: random.Random, number: int) -> dict[str, str]:
+def demo_row(rng: random.Random, number: int, prefix: str = "DEMO") -> dict[str, str]:
     received = FIRST_DAY + timedelta(days=rng.randint(0, (LAST_DAY - FIRST_DAY).days))
     route = "right_to_know" if rng.random() < 0.3 else "right_to_ask"
     relationship = "police" if route == "right_to_know" else rng.choice(("self", "self", "third_party"))
@@ -73,7 +73,7 @@ def demo_row(rng: random.Random, number: int) -> dict[str, str]:
         history, delivered = "yes", None
     aliases = "; ".join(_name(rng) for _ in range(rng.choice((0, 0, 0, 1, 2))))
     return {
-        "case_ref": f"DEMO-{received.year}-{number:06d}",
+        "case_ref": f"{prefix}-{received.year}-{number:06d}",
         "route": route,
         "received_on": _when(rng, received),
         "applicant_relationship": relationship,
@@ -92,9 +92,11 @@ def demo_row(rng: random.Random, number: int) -> dict[str, str]:
     }
 
 
-def write_demo_export(out: TextIO, rows: int, seed: int) -> None:
+def write_demo_export(out: TextIO, rows: int, seed: int, prefix: str = "DEMO") -> None:
+    """`rows` applications; the same seed writes the same file. Case references are
+    PREFIX-YEAR-NUMBER, so two demo files with different prefixes never collide."""
     rng = random.Random(seed)
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for number in range(1, rows + 1):
-        writer.writerow(demo_row(rng, number))
+        writer.writerow(demo_row(rng, number, prefix))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from datetime import datetime
@@ -103,13 +104,16 @@ def demo_data(
     rows: int = typer.Option(3582, min=1, max=1_000_000, help="How many applications"),
     seed: int = typer.Option(..., help="Same seed, same file"),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write here (default: standard output)"),
+    prefix: str = typer.Option("DEMO", help="Case reference prefix: PREFIX-YEAR-NUMBER"),
 ) -> None:
     """Write a synthetic export with the historical review's mix: about a third disclosed,
     some late decisions, a few dozen possible failures to disclose. Every name is made up."""
+    if not re.fullmatch(r"[A-Z][A-Z0-9]{1,9}", prefix):
+        fail("prefix: 2 to 10 capital letters or digits, starting with a letter", 2)
     if out is None:
-        write_demo_export(sys.stdout, rows, seed)
+        write_demo_export(sys.stdout, rows, seed, prefix)
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="", encoding="utf-8") as handle:
-        write_demo_export(handle, rows, seed)
+        write_demo_export(handle, rows, seed, prefix)
     errors.print(f"wrote {rows} rows to {out}")
