@@ -14,12 +14,15 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from activities.iopc import FileOutboxGateway, IopcActivities, IopcGateway
 from activities.notifications import Notice, NotificationActivities
 from states.policy import DeadlinePolicy, DeadlineRule, Limit, Unit
+from states.record import CaseSnapshot
+from states.roles import Task
+from tests.cases import submit
 from workflows.case import CaseWorkflow
 
 SHORT_POLICY = DeadlinePolicy.from_toml("""
@@ -75,9 +78,8 @@ ladder = [
 
 def with_iopc_limit(seconds: float) -> DeadlinePolicy:
     """The short policy with a tighter IOPC referral limit."""
-    rule = DeadlineRule.model_validate(
-        {"limit": Limit(amount=seconds, unit=Unit.seconds), "ladder": [{"at": "breach", "notify": "professional_standards"}]}
-    )
+    ladder = [{"at": "breach", "notify": "professional_standards"}]
+    rule = DeadlineRule.model_validate({"limit": Limit(amount=seconds, unit=Unit.seconds), "ladder": ladder})
     return SHORT_POLICY.model_copy(update={"iopc_referral": rule})
 
 
@@ -125,7 +127,7 @@ def watched_worker(client: Client, notifier: RecordingNotifier, gateway: IopcGat
 T = TypeVar("T")
 
 
-async def eventually(probe: Callable[[], Awaitable[T]], within: float = 60.0, what: str = "condition") -> T:
+async def eventually(probe: Callable[[], Awaitable[T | None]], within: float = 60.0, what: str = "condition") -> T:
     """Poll `probe` until it returns something truthy, with a deadline (no bare sleeps:
     what we wait for happens outside the test, on the server or in a worker)."""
     loop = asyncio.get_running_loop()
@@ -134,8 +136,24 @@ async def eventually(probe: Callable[[], Awaitable[T]], within: float = 60.0, wh
         try:
             value = await probe()
         except Exception:  # noqa: BLE001 - a server still catching up answers with an error
-            value = None  # type: ignore[assignment]
+            value = None
         if value:
             return value
         assert loop.time() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.2)
+
+
+async def reviewed_with_failure(handle: WorkflowHandle[Any, Any]) -> None:
+    """A declined case whose review finds a service failure, the person still at risk."""
+    await submit(handle, Task.research, "R100")
+    await submit(handle, Task.risk_assessment, "RA200")
+    await submit(handle, Task.decision, "DM300", "decision_decline")
+    await submit(handle, Task.review, "RV500", "review_failure")
+
+
+async def referred(handle: WorkflowHandle[Any, Any], within: float = 60.0) -> CaseSnapshot:
+    async def filed() -> CaseSnapshot | None:
+        snap = await handle.query("snapshot", result_type=CaseSnapshot)
+        return snap if snap.referral and snap.referral.iopc_reference else None
+
+    return await eventually(filed, within, "the IOPC reference on the case")

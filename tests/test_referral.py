@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError
 
 from activities.iopc_http import HttpIopcGateway
 from states.machine import CaseState
@@ -23,25 +23,17 @@ from states.record import CaseSnapshot
 from states.roles import Task
 from tests.cases import settled, start_case, submit
 from tests.loopback import IopcGatewayServer
-from tests.short_policy import SHORT_POLICY, RecordingNotifier, eventually, watched_worker, with_iopc_limit
+from tests.short_policy import (
+    SHORT_POLICY,
+    RecordingNotifier,
+    eventually,
+    referred,
+    reviewed_with_failure,
+    watched_worker,
+    with_iopc_limit,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-async def reviewed_with_failure(handle: WorkflowHandle[Any, Any]) -> None:
-    """A declined case whose review finds a service failure, the person still at risk."""
-    await submit(handle, Task.research, "R100")
-    await submit(handle, Task.risk_assessment, "RA200")
-    await submit(handle, Task.decision, "DM300", "decision_decline")
-    await submit(handle, Task.review, "RV500", "review_failure")
-
-
-async def referred(handle: WorkflowHandle[Any, Any], within: float = 60.0) -> CaseSnapshot:
-    async def filed() -> CaseSnapshot | None:
-        snap = await handle.query("snapshot", result_type=CaseSnapshot)
-        return snap if snap.referral and snap.referral.iopc_reference else None
-
-    return await eventually(filed, within, "the IOPC reference on the case")
 
 
 @pytest.fixture

@@ -1,0 +1,133 @@
+"""The real channels behind the adapters, against real servers on loopback: HTTP for the
+IOPC gateway, SMTP (aiosmtpd) for notices, and the worker choosing them from settings."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client
+
+from activities.iopc_http import HttpIopcGateway, IopcGatewayError
+from activities.notifications import Notice
+from activities.sent_log import OnceNotifier, SentLog
+from activities.smtp import SmtpNotifier
+from states.machine import CaseState
+from states.messages import ReferralRequest
+from states.record import CaseSnapshot
+from states.roles import Task
+from tests.cases import running_worker, settled, start_case, submit
+from tests.loopback import IopcGatewayServer, SmtpServer
+from tests.short_policy import SHORT_POLICY, eventually, referred, reviewed_with_failure
+
+
+@pytest.fixture
+def gateway() -> Iterator[IopcGatewayServer]:
+    server = IopcGatewayServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    yield server
+    server.close()
+
+
+def request(key: str = "TEST-1:iopc-referral") -> ReferralRequest:
+    return ReferralRequest(ref="TEST-1", category="voluntary", failure_type="service", harm_occurred=False,
+                           still_at_risk=True, duty_arose_at=datetime(2026, 11, 2, tzinfo=UTC), idempotency_key=key)
+
+
+def notice(key: str = "TEST-1:outcome:supervisor:2026-11-30T23:59:59+00:00") -> Notice:
+    return Notice(to="accountable:supervisor", subject="DVDS TEST-1: outcome deadline is due",
+                  body="Case TEST-1: the outcome deadline is due.", idempotency_key=key)
+
+
+class TestHttpGateway:
+    """The IOPC gateway posts JSON with an Idempotency-Key and returns the gateway's reference."""
+
+    async def test_posts_json_with_key_and_returns_reference(self, gateway: IopcGatewayServer) -> None:
+        """One POST carries the request, the key and the token; the answer's reference is the receipt."""
+        receipt = await HttpIopcGateway(gateway.url, token="s3cret").refer(request())
+        assert receipt.iopc_reference == gateway.filings["TEST-1:iopc-referral"]
+        [sent] = gateway.requests
+        assert sent.key == "TEST-1:iopc-referral" and sent.authorization == "Bearer s3cret"
+        assert sent.body == json.loads(request().model_dump_json())
+
+    async def test_a_repeated_key_files_nothing_new(self, gateway: IopcGatewayServer) -> None:
+        """A retry with the same key gets the first reference back; the gateway holds one filing."""
+        first = await HttpIopcGateway(gateway.url).refer(request())
+        again = await HttpIopcGateway(gateway.url).refer(request())
+        assert again.iopc_reference == first.iopc_reference and len(gateway.filings) == 1
+
+    async def test_refusal_raises_with_the_status_only(self, gateway: IopcGatewayServer) -> None:
+        """A 503 raises an error naming the status (so the activity retries), never the request."""
+        gateway.accepting.clear()
+        with pytest.raises(IopcGatewayError, match="answered 503") as refused:
+            await HttpIopcGateway(gateway.url).refer(request())
+        assert "TEST-1" not in str(refused.value) and gateway.filings == {}
+
+
+class TestSmtpNotifier:
+    """Notices go by SMTP to the team's address, once per idempotency key."""
+
+    async def test_notice_arrives_by_smtp(self, smtp: SmtpServer) -> None:
+        """The message reaches the SMTP server addressed to the role, with a Message-ID from the key."""
+        notifier = SmtpNotifier("127.0.0.1", smtp.port, "dvds@force.example", "dvds-{name}@force.example")
+        await notifier.send(notice())
+        [message] = smtp.messages
+        assert message["To"] == "dvds-supervisor@force.example" and message["From"] == "dvds@force.example"
+        assert message["Subject"] == "DVDS TEST-1: outcome deadline is due"
+        assert message["Message-ID"].endswith("@force.example>")
+
+    async def test_resent_notice_is_delivered_once(self, smtp: SmtpServer, tmp_path: Path) -> None:
+        """A notice sent again (a retried activity) is skipped by the sent-log; another key is sent."""
+        notifier = OnceNotifier(SmtpNotifier("127.0.0.1", smtp.port, "dvds@force.example"), SentLog(tmp_path))
+        await notifier.send(notice())
+        await notifier.send(notice())
+        await notifier.send(notice("TEST-1:outcome:senior_officer:2026-12-01T00:00:00+00:00"))
+        assert len(smtp.messages) == 2
+        assert len({m["Message-ID"] for m in smtp.messages}) == 2
+
+
+class TestWorkerChannels:
+    """The worker sends through the channels its settings name."""
+
+    async def test_configured_worker_mails_escalations_and_posts_referrals(
+        self, client: Client, tmp_path: Path, gateway: IopcGatewayServer, smtp: SmtpServer
+    ) -> None:
+        """With DVDS_SMTP_* and DVDS_IOPC_ENDPOINT set, rungs arrive by e-mail and the referral over HTTP."""
+        async with running_worker(client, tmp_path, smtp_host="127.0.0.1", smtp_port=smtp.port,
+                                  smtp_to="dvds-{name}@force.example", iopc_endpoint=gateway.url) as worker:
+            handle = await start_case(client, worker, policy=SHORT_POLICY)
+
+            async def research_rung_mailed() -> bool:
+                return any("research deadline is due" in (m["Subject"] or "") for m in smtp.messages)
+
+            await eventually(research_rung_mailed, what="the research rung by e-mail")
+            await reviewed_with_failure(handle)
+            await submit(handle, Task.failure_confirmation, "PS600")
+            snap = await referred(handle)
+            assert list(gateway.filings.values()) == [snap.referral.iopc_reference]  # type: ignore[union-attr]
+            await settled(handle)
+        rung = next(m for m in smtp.messages if "research deadline is due" in m["Subject"])
+        assert rung["To"] == "dvds-assigned_officer@force.example"
+        text = "\n".join(m.as_string() for m in smtp.messages)
+        assert "Alex Example" not in text and "Sam Placeholder" not in text  # no personal data by e-mail
+        assert len({m["Message-ID"] for m in smtp.messages}) == len(smtp.messages)
+
+    async def test_default_worker_files_to_the_outbox(self, client: Client, tmp_path: Path) -> None:
+        """With no endpoint set, the referral is written once to the outbox under DVDS_HOME."""
+        async with running_worker(client, tmp_path) as worker:
+            handle = await start_case(client, worker, policy=SHORT_POLICY)
+            await reviewed_with_failure(handle)
+            await submit(handle, Task.failure_confirmation, "PS600")
+            snap: CaseSnapshot = await referred(handle)
+        [filed] = list((tmp_path / "iopc-outbox").glob("*.json"))
+        assert json.loads(filed.read_text())["request"]["ref"] == handle.id
+        assert snap.state is CaseState.referred and snap.referral is not None and snap.referral.iopc_reference
