@@ -51,4 +51,5 @@ class HttpIopcGateway:
             raise IopcGatewayError("IOPC gateway answered without a reference") from None
         at = accepted.accepted_at or datetime.now(UTC)
         # A time without a zone is read as UTC: the case compares it with its due time.
-        return ReferralReceipt(iopc_reference=accepted.reference, accepted_at=at if at.tzinfo else at.replace(tzinfo=UTC))
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        return ReferralReceipt(iopc_reference=accepted.reference, accepted_at=at)

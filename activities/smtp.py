@@ -23,7 +23,9 @@ def message_id(key: str, sender: str) -> str:
 
 
 class SmtpNotifier:
-    def __init__(self, host: str, port: int, sender: str, to_template: str = "{name}@localhost", timeout: float = 20.0) -> None:
+    def __init__(
+        self, host: str, port: int, sender: str, to_template: str = "{name}@localhost", timeout: float = 20.0
+    ) -> None:
         self.host = host
         self.port = port
         self.sender = sender
