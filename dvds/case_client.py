@@ -7,10 +7,11 @@ updates, reads snapshots, and lists cases and pending tasks through visibility q
 from __future__ import annotations
 
 import secrets
+import tomllib
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -51,7 +52,16 @@ class CaseListing(BaseModel):
 def load_policy(settings: Settings) -> DeadlinePolicy:
     if settings.policy_file is None:
         return default_policy()
-    return DeadlinePolicy.from_toml(settings.policy_file.read_text())
+    # A bad policy file is refused with its rule, before any case starts under it.
+    try:
+        return DeadlinePolicy.from_toml(settings.policy_file.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise CaseError(f"policy_file: {settings.policy_file} is not valid TOML ({err})") from None
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors(include_input=False)
+        )
+        raise CaseError(f"policy_file: {settings.policy_file}: {problems}") from None
 
 
 def new_ref(now: datetime) -> str:

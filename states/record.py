@@ -71,7 +71,9 @@ class CaseInput(Record):
     received_at: datetime | None = Field(default=None, description="Defaults to the start time")
     started_by: Actor | None = None
     historical: HistoricalFacts | None = None
-    policy: DeadlinePolicy | None = Field(default=None, description="Defaults to the worker's policy")
+    policy: DeadlinePolicy | None = Field(
+        default=None, description="The policy fixed into the case; clients set the one in force, else the built-in default"
+    )
     subject_keys: list[str] = Field(default_factory=list, description="Blind index of the subject")
 
 
