@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import pytest
+from pydantic import ValidationError
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from states.record import CaseSnapshot, Deadline
-from states.roles import Task
+from states.deadlines import DeadlineBook
+from states.policy import Limit, Unit
+from states.record import Actor, CaseSnapshot, Deadline
+from states.roles import Role, Task
+from states.submissions import DeadlineExtension
 from tests.cases import application, settled, start_case, submit
 from tests.cli_runner import dvds
 from tests.short_policy import SHORT_POLICY, RecordingNotifier, eventually, watched_worker
@@ -166,3 +172,42 @@ class TestUrgentTrack:
             ]
             assert [(s.notify, s.due - research.started_at, s.breach) for s in recorder.escalations("research")] == [
                 ("supervisor", timedelta(seconds=1), True)]
+
+
+class TestDeadlineArithmetic:
+    """Due times and breach records, in the domain alone (no server)."""
+
+    def test_day_limits_end_at_the_end_of_the_uk_day(self) -> None:
+        """28 calendar days end at midnight UK time; in summer that is 23:00 UTC."""
+        summer = datetime(2026, 6, 2, 9, 30, tzinfo=UTC)
+        due = Limit(amount=28, unit=Unit.calendar_days).due_from(summer, "Europe/London")
+        assert due.astimezone(ZoneInfo("Europe/London")).replace(microsecond=0) == datetime(
+            2026, 6, 30, 23, 59, 59, tzinfo=ZoneInfo("Europe/London"))
+
+    def test_working_days_skip_weekends_and_bank_holidays(self) -> None:
+        """5 working days from 23 December 2026 skip Christmas, Boxing Day's substitute and New Year."""
+        due = Limit(amount=5, unit=Unit.working_days).due_from(datetime(2026, 12, 23, 10, tzinfo=UTC), "Europe/London")
+        assert due.date() == date(2027, 1, 4)
+
+    def test_fractional_days_are_refused(self) -> None:
+        """A limit of 1.5 calendar days is refused naming the rule."""
+        with pytest.raises(ValidationError, match="whole number of days"):
+            Limit(amount=1.5, unit=Unit.calendar_days)
+
+    def test_late_completion_and_extension_keep_the_breach(self) -> None:
+        """Met after its due time the deadline counts as breached; an extension re-arms but keeps the record."""
+        start = datetime(2026, 11, 2, 9, tzinfo=UTC)
+        book = DeadlineBook(SHORT_POLICY)
+        book.open("research", start, urgent=False)
+        book.meet("research", start + timedelta(seconds=30))
+        [late] = book.all()
+        assert late.breaches == [late.due] and late.breached_at == late.due
+
+        book.open("outcome", start, urgent=False)
+        book.due_rungs(start + timedelta(seconds=25))
+        extension = DeadlineExtension(deadline="outcome", extend_by_hours=10 / 3600, reason="Agency records awaited.")
+        book.extend(extension, Actor(id="SV700", role=Role.supervisor), start + timedelta(seconds=25))
+        outcome = book.all()[1]
+        assert outcome.breaches == [start + timedelta(seconds=20)] and outcome.due == start + timedelta(seconds=30)
+        assert [r.fired_at is None for r in outcome.rungs] == [False, False, True]
+        assert book.next_wakeup() == start + timedelta(seconds=30)
