@@ -22,8 +22,11 @@ from activities.sent_log import OnceNotifier, SentLog
 from activities.smtp import SmtpNotifier
 from dvds import logs
 from dvds.connection import connect
+from dvds.keys import KeysError
 from dvds.settings import Settings
+from dvds.staff_file import StaffFile, StaffFileError
 from workflows.case import CaseWorkflow
+from workflows.staff_gate import StaffGate, StaffLookup
 
 logger = structlog.get_logger()
 
@@ -43,12 +46,17 @@ def activities_for(settings: Settings) -> Sequence[object]:
     return [notifications.notify_task_waiting, notifications.escalate, iopc.refer_to_iopc]
 
 
-def build_worker(client: Client, settings: Settings, task_queue: str | None = None) -> Worker:
+def build_worker(
+    client: Client, settings: Settings, task_queue: str | None = None, staff: StaffLookup | None = None
+) -> Worker:
+    """`staff` defaults to the staff file (DVDS_STAFF_FILE or $DVDS_HOME/staff.json);
+    without one the worker refuses to start rather than let anyone act."""
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=[CaseWorkflow],
         activities=activities_for(settings),  # type: ignore[arg-type]
+        interceptors=[StaffGate(staff if staff is not None else StaffFile(settings.staff_path))],
     )
 
 
@@ -70,7 +78,11 @@ async def run_worker(settings: Settings | None = None, client: Client | None = N
 
 def main() -> None:
     logs.configure()
-    asyncio.run(run_worker())
+    try:
+        asyncio.run(run_worker())
+    except (KeysError, StaffFileError) as err:
+        logger.error("worker not started", error=str(err))
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from dvds.settings import Settings
+from dvds.subject_index import client_keys, matching_query, subject_keys
 from states.case import TASK_MODEL, Case
 from states.messages import CaseFile, TaskInput
 from states.policy import DeadlinePolicy, default_policy
@@ -78,7 +79,9 @@ class CaseClient:
 
     async def start(self, case: CaseInput) -> WorkflowHandle[CaseWorkflow, CaseSnapshot]:
         """Start a case with the policy in force. A ref already in use is refused."""
-        case = case.model_copy(update={"policy": case.policy or self.policy})
+        ring = client_keys(self.client)
+        blind = subject_keys(case.application.subject, ring) if ring and not case.subject_keys else case.subject_keys
+        case = case.model_copy(update={"policy": case.policy or self.policy, "subject_keys": blind})
         preview = Case(case, case.policy or self.policy, datetime.now(UTC)).snapshot(datetime.now(UTC))
         try:
             return await self.client.start_workflow(
@@ -121,10 +124,22 @@ class CaseClient:
         try:
             description = await handle.describe()
             if description.status is WorkflowExecutionStatus.COMPLETED:
-                return await handle.result()
-            return await handle.query(CaseWorkflow.snapshot)
+                snap = await handle.result()
+            else:
+                snap = await handle.query(CaseWorkflow.snapshot)
         except RPCError as err:
             raise CaseError(_rpc_message(ref, err)) from None
+        keys = list(description.typed_search_attributes.get(search.SUBJECT_KEYS) or [])
+        return snap.model_copy(update={"linked_cases": await self.linked_cases(ref, keys)})
+
+    async def linked_cases(self, ref: str, keys: list[str]) -> list[str]:
+        """Other cases about the same subject (any name or date of birth in common),
+        found through the blind index: oldest first."""
+        if not keys:
+            return []
+        found = await self.list_cases(matching_query(keys, ref))
+        far = datetime.max.replace(tzinfo=UTC)
+        return [c.ref for c in sorted(found, key=lambda c: (c.received_at or far, c.ref))]
 
     async def case_file(self, ref: str) -> CaseFile:
         try:

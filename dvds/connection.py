@@ -1,16 +1,20 @@
 """One way to reach Temporal: envconfig for the address, namespace, TLS and API key;
-the pydantic data converter always."""
+the pydantic data converter with every payload encrypted (dvds/codec.py) always."""
 
 from __future__ import annotations
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
 
+from dvds.codec import case_data_converter
+from dvds.keys import KeyRing, load_keys
 
-async def connect(address: str | None = None) -> Client:
+
+async def connect(address: str | None = None, keys: KeyRing | None = None) -> Client:
+    """Keys default to DVDS_KEYS or the key file; a missing one raises KeysError."""
+    converter = case_data_converter(keys or load_keys())
     config = ClientConfig.load_client_connect_config()
     config.setdefault("target_host", "localhost:7233")
     if address:
         config["target_host"] = address
-    return await Client.connect(**config, data_converter=pydantic_data_converter)
+    return await Client.connect(**config, data_converter=converter)

@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 from dvds.case_client import CaseError
+from dvds.keys import KeysError
+from dvds.staff_file import StaffFileError
 from states.models import validation_summary
 
 console = Console()
@@ -36,6 +38,8 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
     try:
         return asyncio.run(coroutine)
     except CaseError as err:
+        fail(str(err))
+    except (KeysError, StaffFileError) as err:
         fail(str(err))
     except ValidationError as err:
         fail(f"invalid input: {validation_message(err)}", 2)

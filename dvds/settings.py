@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     smtp_to: str = "{name}@localhost"  # a team's address; {name} is the role, e.g. supervisor
     server_port: int = 7233
     ui_port: int = 8233
+    keys: SecretStr | None = None  # the key ring's JSON; unset: the key file
+    key_file: Path | None = None  # unset: home/keys.json
+    staff_file: Path | None = None  # unset: home/staff.json
+    codec_port: int = 8234  # the codec server the Web UI decodes through
+    codec_token: SecretStr | None = None  # unset: home/codec-token (created by dvds up)
 
     @property
     def sent_log(self) -> Path:
@@ -36,3 +41,15 @@ class Settings(BaseSettings):
     @property
     def database(self) -> Path:
         return self.home / "temporal.sqlite"
+
+    @property
+    def key_path(self) -> Path:
+        return self.key_file or self.home / "keys.json"
+
+    @property
+    def staff_path(self) -> Path:
+        return self.staff_file or self.home / "staff.json"
+
+    @property
+    def codec_token_path(self) -> Path:
+        return self.home / "codec-token"

@@ -23,7 +23,7 @@ from states.record import (
     TaskRecord,
     TransitionRecord,
 )
-from states.roles import ACTIONS, TASK_ROLE, Task, separation_broken
+from states.roles import ACTIONS, READ_ONLY_ROLES, READ_ONLY_RULE, TASK_ROLE, Task, separation_broken
 from states.submissions import (
     Decision,
     DecisionOutcome,
@@ -260,13 +260,15 @@ class Case:
         if not isinstance(submission, TASK_MODEL[task]):
             raise TaskRefused(f"submission: a {task} task takes a {TASK_MODEL[task].__name__}")
         if actor.role is not TASK_ROLE[task]:
-            raise TaskRefused(f"role: the {task} task needs the role {TASK_ROLE[task]}, not {actor.role}")
+            why = f" (rule {READ_ONLY_RULE}: an {actor.role} only reads)" if actor.role in READ_ONLY_ROLES else ""
+            raise TaskRefused(f"role: the {task} task needs the role {TASK_ROLE[task]}, not {actor.role}{why}")
         if self.finished:
             raise TaskRefused(f"task: the case is {self.current}; nothing more can be done on it")
         if task not in self.pending_tasks() and task not in self.actions():
             open_tasks = ", ".join(self.pending_tasks() + self.actions()) or "none"
             raise TaskRefused(f"task: {task} is not open while the case is {self.current} (open: {open_tasks})")
-        broken = separation_broken(task, actor.id, self.actors_by_task())
+        starter = self.start.started_by.id if self.start.started_by else None
+        broken = separation_broken(task, actor.id, self.actors_by_task(), starter)
         if broken is not None:
             raise TaskRefused(f"actor: {broken.message} (rule {broken.name})")
         self._dated(submission, now)

@@ -61,6 +61,8 @@ class Separation:
     task: Task
     not_by_actor_of: frozenset[Task]
     message: str
+    # "Their own case" also covers the case they started, not only tasks they did on it.
+    nor_case_starter: bool = False
 
 
 SEPARATIONS: tuple[Separation, ...] = (
@@ -80,14 +82,28 @@ SEPARATIONS: tuple[Separation, ...] = (
         "supervisor_not_on_own_case",
         Task.deadline_extension,
         frozenset(t for t in Task if t is not Task.deadline_extension),
-        "a supervisor cannot extend a deadline on a case they have worked on",
+        "a supervisor cannot extend a deadline on their own case (one they started or worked on)",
+        nor_case_starter=True,
     ),
 )
 
+# Roles that only read. No task in TASK_ROLE needs one, and a staff member who holds
+# one submits nothing at all, whatever other role they also hold: an auditor must not
+# audit their own work.
+READ_ONLY_ROLES: frozenset[Role] = frozenset({Role.auditor})
+READ_ONLY_RULE = "auditors_only_read"
+assert not READ_ONLY_ROLES.intersection(TASK_ROLE.values()), "a read-only role must need no task"
 
-def separation_broken(task: Task, actor_id: str, actors_by_task: dict[Task, set[str]]) -> Separation | None:
+
+def separation_broken(
+    task: Task, actor_id: str, actors_by_task: dict[Task, set[str]], started_by: str | None = None
+) -> Separation | None:
     """The first separation rule the actor would break by doing `task`, if any."""
     for rule in SEPARATIONS:
-        if rule.task is task and any(actor_id in actors_by_task.get(t, set()) for t in rule.not_by_actor_of):
+        if rule.task is not task:
+            continue
+        if any(actor_id in actors_by_task.get(t, set()) for t in rule.not_by_actor_of):
+            return rule
+        if rule.nor_case_starter and started_by is not None and actor_id == started_by:
             return rule
     return None

@@ -3,6 +3,7 @@ fresh worker on a fresh task queue for each test."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import sysconfig
@@ -11,14 +12,21 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from dvds.codec import case_data_converter
+from dvds.keys import KeyRing
 from workflows import search
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# One test key ring and the example staff directory for every client, worker and `dvds`
+# subprocess, through the same settings a deployment uses.
+TEST_KEYS = KeyRing.generate()
+os.environ["DVDS_KEYS"] = TEST_KEYS.model_dump_json()
+os.environ["DVDS_STAFF_FILE"] = str(ROOT / "examples" / "staff.json")
 
 
 def temporal_binary() -> str:
@@ -33,7 +41,7 @@ def temporal_binary() -> str:
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_binary(),
-        data_converter=pydantic_data_converter,
+        data_converter=case_data_converter(TEST_KEYS),
         search_attributes=search.ALL,
         dev_server_extra_args=["--dynamic-config-value", "frontend.workerHeartbeatsEnabled=false"],
     )

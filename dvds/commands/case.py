@@ -9,8 +9,9 @@ import typer
 
 from dvds.case_client import CaseClient, new_ref
 from dvds.connection import connect
-from dvds.output import console, emit_json, fail, read_json_file, run, table, when
+from dvds.output import console, emit_json, errors, fail, read_json_file, run, table, when
 from dvds.settings import Settings
+from dvds.subject_index import client_keys, subject_keys
 from states.machine import CaseState
 from states.models import Application
 from states.record import Actor, CaseInput, CaseSnapshot, Deadline
@@ -41,6 +42,12 @@ def start(
             started_by=Actor(id=actor, role=Role.operator),
         )
         await cases.start(case)
+        ring = client_keys(cases.client)
+        earlier = await cases.linked_cases(case.ref, subject_keys(application.subject, ring)) if ring else []
+        if earlier:
+            # stderr, so `REF=$(dvds case start ...)` still captures only the reference.
+            errors.print(f"[bold yellow]repeat subject:[/] earlier cases about this subject: {', '.join(earlier)}",
+                         highlight=False)
         return case.ref
 
     typer.echo(run(go()))
@@ -54,6 +61,8 @@ def _print_snapshot(snap: CaseSnapshot) -> None:
                   f" actions: {', '.join(snap.actions) or 'none'}")
     if snap.priority:
         console.print(f"review priority: {snap.priority}")
+    if snap.linked_cases:
+        console.print(f"[bold yellow]same subject as:[/] {', '.join(snap.linked_cases)}", highlight=False)
     if snap.referral:
         r = snap.referral
         console.print(f"IOPC referral ({r.category}): {r.iopc_reference or 'pending'}"

@@ -1,4 +1,6 @@
-"""`dvds up`: the embedded Temporal server and a worker, in one command."""
+"""`dvds up`: the embedded Temporal server, a worker and (with the Web UI) the codec
+server, in one command. On first start it creates the key file and the codec token
+(mode 0600) and copies the example staff directory into the data folder."""
 
 from __future__ import annotations
 
@@ -9,37 +11,66 @@ import signal
 import structlog
 import typer
 
+from dvds.codec import EncryptionCodec
+from dvds.codec_server import CodecServerError, codec_server, load_codec_token, start_codec_server, stop_codec_server
 from dvds.connection import connect
+from dvds.keys import KeyRing, KeysError, ensure_key_file, load_keys
+from dvds.output import fail
 from dvds.server import EmbeddedServer
 from dvds.settings import Settings
+from dvds.staff_file import StaffFile, StaffFileError, ensure_staff_file
 from worker import build_worker
 
 logger = structlog.get_logger()
 
 
 def up(
-    ui: bool = typer.Option(True, "--ui/--no-ui", help="Serve the Temporal Web UI"),
+    ui: bool = typer.Option(True, "--ui/--no-ui", help="Serve the Temporal Web UI (and the codec server)"),
 ) -> None:
     """Start the embedded Temporal server (SQLite under $DVDS_HOME, default .dvds/) and a
     worker; print the Web UI address; stop both cleanly on Ctrl-C."""
     settings = Settings()
-    asyncio.run(_up(settings, ui))
+    try:
+        first_start(settings)
+        keys = load_keys(settings)
+        staff = StaffFile(settings.staff_path)
+        token = load_codec_token(settings, create=True) if ui else None
+    except (KeysError, StaffFileError) as err:
+        fail(str(err))
+    try:
+        asyncio.run(_up(settings, ui, keys, staff, token))
+    except CodecServerError as err:
+        fail(str(err))
 
 
-async def _up(settings: Settings, ui: bool) -> None:
-    server = EmbeddedServer(settings, ui=ui)
-    await server.start()
+def first_start(settings: Settings) -> None:
+    if ensure_key_file(settings):
+        typer.echo(f"Created the key file {settings.key_path} (mode 0600): back it up; without it no case can be read.")
+    if ensure_staff_file(settings):
+        typer.echo(f"Copied examples/staff.json to {settings.staff_path}: edit it to list your staff.")
+
+
+async def _up(settings: Settings, ui: bool, keys: KeyRing, staff: StaffFile, token: str | None) -> None:
+    codec = None
+    if ui and token:
+        codec = codec_server(EncryptionCodec(keys), token, settings)
+        codec_task = await start_codec_server(codec)
+    codec_endpoint = f"http://127.0.0.1:{settings.codec_port}" if codec else None
+    server = EmbeddedServer(settings, ui=ui, codec_endpoint=codec_endpoint)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     try:
-        client = await connect(server.address)
-        worker = build_worker(client, settings)
+        await server.start()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        client = await connect(server.address, keys)
+        worker = build_worker(client, settings, staff=staff)
         async with worker:
             typer.echo(f"Temporal server: {server.address} (data in {settings.home})")
             if ui:
                 typer.echo(f"Web UI: {server.ui_address}")
+                where = "DVDS_CODEC_TOKEN" if settings.codec_token else settings.codec_token_path
+                typer.echo(f"Codec server: {codec_endpoint} (token in {where}; see README)")
             typer.echo("Worker running. Ctrl-C stops both.")
             logger.info("dvds up", address=server.address, task_queue=worker.task_queue)
             await stop.wait()
@@ -47,4 +78,6 @@ async def _up(settings: Settings, ui: bool) -> None:
     finally:
         with contextlib.suppress(Exception):
             server.stop()
+        if codec:
+            await stop_codec_server(codec, codec_task)
         typer.echo("Stopped.")

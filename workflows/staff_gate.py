@@ -1,0 +1,69 @@
+"""The staff directory's check on every task submitted, as a worker interceptor.
+
+Who may act is data the worker loads (dvds/staff_file.py), not workflow state. It is
+consulted only in update *validators*: a validator runs when an update arrives and
+never on replay (the server marks replayed updates `run_validator=False`), so reading
+worker-side data there cannot make a replay diverge. Handlers never consult it.
+
+The directory reaches the sandboxed workflow through `unsafe_extern_functions`, the
+SDK's channel for worker-side callables; CaseWorkflow's code does not change.
+
+Order: unknown or inactive staff ids are refused first (nothing about the case is told
+to them); then the case's own rules (state, task role, segregation of duties); then
+whether the staff member holds the role they act in.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import (
+    HandleUpdateInput,
+    Interceptor,
+    WorkflowInboundInterceptor,
+    WorkflowInterceptorClassInput,
+)
+
+with workflow.unsafe.imports_passed_through():
+    from states.messages import TaskInput
+    from states.roles import Role
+
+IDENTITY = "dvds_staff_identity_refusal"
+ROLE = "dvds_staff_role_refusal"
+
+
+class StaffLookup(Protocol):
+    """A StaffDirectory, or a StaffFile that re-reads it."""
+
+    def identity_refusal(self, staff_id: str) -> str | None: ...
+
+    def refusal(self, staff_id: str, role: Role) -> str | None: ...
+
+
+class StaffGate(Interceptor):
+    def __init__(self, staff: StaffLookup) -> None:
+        self.staff = staff
+
+    def workflow_interceptor_class(self, input: WorkflowInterceptorClassInput) -> type[WorkflowInboundInterceptor]:
+        input.unsafe_extern_functions[IDENTITY] = self.staff.identity_refusal
+        input.unsafe_extern_functions[ROLE] = self.staff.refusal
+        return _StaffGateInbound
+
+
+def _refuse(reason: str | None) -> None:
+    if reason is not None:
+        raise ApplicationError(reason, type="TaskRefused", non_retryable=True)
+
+
+class _StaffGateInbound(WorkflowInboundInterceptor):
+    def handle_update_validator(self, input: HandleUpdateInput) -> None:
+        submitted = input.args[0] if len(input.args) == 1 else None
+        if not isinstance(submitted, TaskInput):
+            self.next.handle_update_validator(input)
+            return
+        lookups = workflow.extern_functions()
+        _refuse(lookups[IDENTITY](submitted.actor.id))
+        self.next.handle_update_validator(input)
+        _refuse(lookups[ROLE](submitted.actor.id, submitted.actor.role))
