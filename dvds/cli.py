@@ -5,13 +5,14 @@ from __future__ import annotations
 import typer
 
 from dvds import logs
-from dvds.commands import case, imports, keys, schema, states, task, up
+from dvds.commands import audit, case, imports, keys, schema, states, task, up
 
 app = typer.Typer(help="The DVDS (Clare's Law) case engine.", no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(case.app, name="case")
 app.add_typer(task.app, name="task")
 app.add_typer(states.app, name="states")
 app.add_typer(keys.app, name="keys")
+app.add_typer(audit.app, name="audit")
 app.command("schema")(schema.schema)
 app.command("up")(up.up)
 app.command("import")(imports.import_)

@@ -1,0 +1,45 @@
+"""Exporting closed cases from Temporal into the archive: the timeline (decoded, without
+submissions) and the raw history as the server holds it (payloads stay as the client's
+codec encoded them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from temporalio.client import Client
+
+from dvds.audit.archive import Archive
+from dvds.audit.timeline import build_timeline
+
+CLOSED_CASES = "WorkflowType = 'CaseWorkflow' AND ExecutionStatus != 'Running'"
+
+
+async def archive_closed_cases(
+    client: Client, archive: Archive, progress: Callable[[str], None] | None = None
+) -> list[str]:
+    """Append every closed case not yet archived, oldest close first. Returns the refs
+    archived by this run; a second run archives nothing twice."""
+    done = archive.archived_runs()
+    closed = [e async for e in client.list_workflows(CLOSED_CASES, page_size=1000)]
+    closed.sort(key=lambda e: (e.close_time or e.start_time, e.id))
+    archived = []
+    for execution in closed:
+        if (execution.id, execution.run_id) in done:
+            continue
+        history = await client.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
+        timeline = await build_timeline(history, client.data_converter, client.namespace)
+        record = archive.append(
+            ref=execution.id,
+            run_id=execution.run_id,
+            status=timeline.status,
+            closed_at=execution.close_time,
+            archived_at=datetime.now(UTC),
+            timeline=timeline.model_dump(mode="json"),
+            history=history.to_json_dict(),
+        )
+        if record is not None:
+            archived.append(execution.id)
+        if progress is not None:
+            progress(execution.id)
+    return archived

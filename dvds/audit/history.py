@@ -1,0 +1,32 @@
+"""Where an auditor's timeline comes from: the server's event history, or the archive
+once the server no longer has the case (past retention, or deleted)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowHistory
+from temporalio.service import RPCError, RPCStatusCode
+
+from dvds.audit.archive import Archive
+from dvds.audit.timeline import Timeline, build_timeline
+from dvds.case_client import CaseError
+
+
+async def case_timeline(client: Client, ref: str, archive_dir: Path, include_submissions: bool = False) -> Timeline:
+    """The case's timeline from the server; from its archived raw history when the server
+    has none. Both are decoded the same way, so they read the same."""
+    try:
+        history = await client.get_workflow_handle(ref).fetch_history()
+    except RPCError as err:
+        if err.status is not RPCStatusCode.NOT_FOUND:
+            raise CaseError(f"the server refused the request ({err.status.name})") from None
+    else:
+        return await build_timeline(history, client.data_converter, client.namespace, include_submissions)
+    record = Archive(archive_dir).find(ref)
+    if record is None:
+        raise CaseError(f"ref: no case {ref} on this server or in the archive at {archive_dir}")
+    archived = WorkflowHistory.from_json(ref, record.history)
+    return await build_timeline(
+        archived, client.data_converter, client.namespace, include_submissions, source=f"archive record {record.seq}"
+    )
