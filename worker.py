@@ -15,16 +15,19 @@ import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.archive import ArchiveActivities
 from activities.iopc import FileOutboxGateway, IopcActivities, IopcGateway
 from activities.iopc_http import HttpIopcGateway
 from activities.notifications import LogNotifier, NotificationActivities, Notifier
 from activities.sent_log import OnceNotifier, SentLog
 from activities.smtp import SmtpNotifier
 from dvds import logs
+from dvds.audit.archive import default_archive_dir
 from dvds.connection import connect
 from dvds.keys import KeysError
 from dvds.settings import Settings
 from dvds.staff_file import StaffFile, StaffFileError
+from workflows.archive import ArchiveWorkflow
 from workflows.case import CaseWorkflow
 from workflows.staff_gate import StaffGate, StaffLookup
 
@@ -54,8 +57,11 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[CaseWorkflow],
-        activities=activities_for(settings),  # type: ignore[arg-type]
+        workflows=[CaseWorkflow, ArchiveWorkflow],
+        activities=[  # type: ignore[arg-type]
+            *activities_for(settings),
+            ArchiveActivities(client, default_archive_dir(settings)).archive_closed_cases,
+        ],
         interceptors=[StaffGate(staff if staff is not None else StaffFile(settings.staff_path))],
     )
 

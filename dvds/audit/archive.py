@@ -26,8 +26,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from dvds.settings import Settings
+
 GENESIS = "0" * 64
 _NAME = re.compile(r"^(\d{8})_([A-Z0-9-]+)_([0-9a-f-]+)\.json$")
+
+
+def default_archive_dir(settings: Settings) -> Path:
+    return settings.home / "archive"
 
 
 class ArchiveBroken(Exception):

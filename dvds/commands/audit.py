@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from dvds.audit.archive import Archive, ArchiveBroken
+from dvds.audit.archive import Archive, ArchiveBroken, default_archive_dir
 from dvds.audit.archiving import archive_closed_cases
 from dvds.audit.history import case_timeline
 from dvds.audit.report import AuditReport, build_report, gather_snapshots, report_rows
@@ -27,7 +27,7 @@ DIR_HELP = "Archive directory (default: $DVDS_HOME/archive)"
 
 
 def archive_dir(directory: Path | None) -> Path:
-    return directory or Settings().home / "archive"
+    return directory or default_archive_dir(Settings())
 
 
 def _by(entry: Entry) -> str:

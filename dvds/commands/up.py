@@ -11,6 +11,8 @@ import signal
 import structlog
 import typer
 
+from dvds.audit.archive import default_archive_dir
+from dvds.audit.schedule import ensure_archive_schedule
 from dvds.codec import EncryptionCodec
 from dvds.codec_server import CodecServerError, codec_server, load_codec_token, start_codec_server, stop_codec_server
 from dvds.connection import connect
@@ -65,12 +67,14 @@ async def _up(settings: Settings, ui: bool, keys: KeyRing, staff: StaffFile, tok
             loop.add_signal_handler(sig, stop.set)
         client = await connect(server.address, keys)
         worker = build_worker(client, settings, staff=staff)
+        await ensure_archive_schedule(client, settings)
         async with worker:
             typer.echo(f"Temporal server: {server.address} (data in {settings.home})")
             if ui:
                 typer.echo(f"Web UI: {server.ui_address}")
                 where = "DVDS_CODEC_TOKEN" if settings.codec_token else settings.codec_token_path
                 typer.echo(f"Codec server: {codec_endpoint} (token in {where}; see README)")
+            typer.echo(f"Closed cases archived daily into {default_archive_dir(settings)} (dvds audit verify)")
             typer.echo("Worker running. Ctrl-C stops both.")
             logger.info("dvds up", address=server.address, task_queue=worker.task_queue)
             await stop.wait()
