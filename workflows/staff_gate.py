@@ -27,8 +27,11 @@ from temporalio.worker import (
 )
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
     from states.messages import TaskInput
-    from states.roles import Role
+    from states.record import Actor
+    from states.roles import Role, Task
 
 IDENTITY = "dvds_staff_identity_refusal"
 ROLE = "dvds_staff_role_refusal"
@@ -57,13 +60,29 @@ def _refuse(reason: str | None) -> None:
         raise ApplicationError(reason, type="TaskRefused", non_retryable=True)
 
 
+def _actor(update: str, args: object) -> Actor | None:
+    """Who submits a task update. The case's updates take plain data (and parse it in
+    their validator); a malformed actor is left for that validator to refuse by field."""
+    if update not in Task.__members__ or not isinstance(args, (list, tuple)) or len(args) != 1:
+        return None
+    submitted = args[0]
+    if isinstance(submitted, TaskInput):
+        return submitted.actor
+    if isinstance(submitted, dict):
+        try:
+            return Actor.model_validate(submitted.get("actor"))
+        except ValidationError:
+            return None
+    return None
+
+
 class _StaffGateInbound(WorkflowInboundInterceptor):
     def handle_update_validator(self, input: HandleUpdateInput) -> None:
-        submitted = input.args[0] if len(input.args) == 1 else None
-        if not isinstance(submitted, TaskInput):
+        actor = _actor(input.update, input.args)
+        if actor is None:
             self.next.handle_update_validator(input)
             return
         lookups = workflow.extern_functions()
-        _refuse(lookups[IDENTITY](submitted.actor.id))
+        _refuse(lookups[IDENTITY](actor.id))
         self.next.handle_update_validator(input)
-        _refuse(lookups[ROLE](submitted.actor.id, submitted.actor.role))
+        _refuse(lookups[ROLE](actor.id, actor.role))
