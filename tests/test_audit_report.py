@@ -1,0 +1,163 @@
+"""`dvds audit report` and `dvds case list` filters, on a known set of cases."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from temporalio.client import Client
+
+from dvds.audit.report import AuditReport, build_report, gather_snapshots
+from dvds.case_client import CaseClient
+from dvds.settings import Settings
+from states.record import HistoricalFacts, ReviewPriority
+from states.roles import Task
+from tests.cases import running_worker, start_case, submit
+from tests.cli_runner import dvds
+from tests.test_audit_timeline import CALENDAR_POLICY, referral_filed
+
+
+@dataclass
+class KnownCases:
+    refs: dict[str, str]  # label -> ref
+    env: dict[str, str]
+    now: datetime
+
+
+async def _known_cases(client: Client, worker: object, now: datetime) -> dict[str, str]:
+    """A: decided to disclose after 10 days. B: declined after 30, failure confirmed and referred.
+    C: declined after 40. D: received 2 days ago, untouched (research overdue). E: received 35
+    days ago, untouched (research and outcome overdue). H: historical, declined 40 days after receipt."""
+    refs = {}
+
+    async def case(label: str, days_ago: float, **start: object) -> object:
+        handle = await start_case(client, worker, received_at=now - timedelta(days=days_ago),  # type: ignore[arg-type]
+                                  policy=CALENDAR_POLICY, **start)
+        refs[label] = handle.id
+        return handle
+
+    a = await case("A", 10)
+    for task, actor in ((Task.research, "R100"), (Task.risk_assessment, "RA200"), (Task.decision, "DM300")):
+        await submit(a, task, actor)  # type: ignore[arg-type]
+    for label, days in (("B", 30), ("C", 40)):
+        handle = await case(label, days)
+        await submit(handle, Task.research, "R100")  # type: ignore[arg-type]
+        await submit(handle, Task.risk_assessment, "RA200")  # type: ignore[arg-type]
+        await submit(handle, Task.decision, "DM300", "decision_decline")  # type: ignore[arg-type]
+    b = client.get_workflow_handle(refs["B"])
+    await submit(b, Task.review, "RV500", "review_failure")
+    await submit(b, Task.failure_confirmation, "PS600")
+    await referral_filed(b)
+    await case("D", 2)
+    await case("E", 35)
+    received = (now - timedelta(days=60)).date()
+    await case("H", 60, historical=HistoricalFacts(
+        source_line=1, source_digest="d", received_on=received, risk_level="standard", decision="declined",
+        decision_on=received + timedelta(days=40), subject_has_relevant_history="no", priority=ReviewPriority.routine))
+    return refs
+
+
+@pytest.fixture(scope="module")
+async def known(env, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[KnownCases]:  # type: ignore[no-untyped-def]
+    client = env.client
+    home = tmp_path_factory.mktemp("report")
+    async with running_worker(client, home) as worker:
+        now = datetime.now(UTC)
+        refs = await _known_cases(client, worker, now)
+        cases = CaseClient(client, Settings(home=home))
+        query = " OR ".join(f"WorkflowId = '{ref}'" for ref in refs.values())
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while len(await cases.list_cases(query)) < len(refs):  # visibility catches up
+            assert loop.time() < deadline, "visibility did not list the cases in time"
+            await asyncio.sleep(0.2)
+        env_vars = {"TEMPORAL_ADDRESS": client.service_client.config.target_host, "DVDS_HOME": str(home),
+                    "DVDS_TASK_QUEUE": worker.task_queue, "COLUMNS": "200"}
+        yield KnownCases(refs, env_vars, now)
+
+
+async def report_on(client: Client, known: KnownCases, labels: str) -> AuditReport:
+    cases = CaseClient(client, Settings())
+    query = " OR ".join(f"WorkflowId = '{known.refs[label]}'" for label in labels)
+    snapshots = await gather_snapshots(cases, query)
+    return build_report(snapshots, datetime.now(UTC), "Europe/London", {})
+
+
+class TestReport:
+    """The report's figures on a known set of cases."""
+
+    async def test_figures_on_known_cases(self, client: Client, known: KnownCases) -> None:
+        """States, risk, overdue, receipt-to-decision, failures and referrals come out as the cases were driven."""
+        report = await report_on(client, known, "ABCDE")
+        assert report.cases == 5
+        assert report.by_state == {"declined": 1, "received": 2, "referred": 1, "risk_assessed": 1}
+        assert report.by_route == {"right_to_ask": 5}
+        assert report.by_risk_level == {"medium": 3, "none": 2}
+        # D's research target (24 hours from receipt) has passed; E's outcome (28 days) too.
+        overdue = {c.ref: c.deadlines for c in report.overdue}
+        assert overdue == {known.refs["D"]: ["research"], known.refs["E"]: ["outcome", "research"]}
+        times = report.decision_times
+        assert (times.decided, times.not_decided) == (3, 2)
+        assert (times.median_days, times.p90_days) == (30.0, 40.0)
+        assert (times.over_28_days, times.over_35_days) == (2, 1)
+        assert (times.share_over_28, times.share_over_35) == (0.667, 0.333)
+        assert report.failures_by_type == {"service": 1}
+        [referral] = report.referrals
+        assert (referral.category, referral.cases, referral.referred) == ("voluntary", 1, 1)
+        assert (referral.within_limit, referral.late, referral.pending_overdue) == (1, 0, 0)
+        assert referral.median_hours is not None and referral.median_hours < 24
+
+    async def test_historical_decision_counts_from_imported_dates(self, client: Client, known: KnownCases) -> None:
+        """A historical case's decision time runs from its recorded receipt to its recorded decision."""
+        report = await report_on(client, known, "H")
+        assert report.decision_times.decided == 1 and report.decision_times.over_35_days == 1
+
+    async def test_cli_json_csv_and_filters(self, known: KnownCases) -> None:
+        """--json and --csv export the report; received dates and --historical/--new filter it."""
+        since = (known.now - timedelta(days=41)).date().isoformat()
+        until = (known.now - timedelta(days=9)).date().isoformat()
+        window = ("--received-from", since, "--received-to", until)
+        exported = await dvds("audit", "report", "--json", *window, "--new", env=known.env)
+        assert exported.code == 0, exported.err
+        report = AuditReport.model_validate(json.loads(exported.out))
+        assert report.filters == {"received_from": since, "received_to": until, "historical": False}
+        overdue = {c.ref for c in report.overdue}
+        assert known.refs["E"] in overdue and known.refs["D"] not in overdue
+        assert report.cases >= 4 and report.decision_times.decided >= 3
+        table = await dvds("audit", "report", *window, env=known.env)
+        assert table.code == 0 and "Receipt to decision" in table.out and known.refs["E"] in table.out
+        rows = list(csv.reader(io.StringIO((await dvds("audit", "report", "--csv", env=known.env)).out)))
+        assert rows[0] == ["section", "item", "value"]
+        assert ["overdue", known.refs["E"], "received: outcome, research"] in rows
+        historical = json.loads((await dvds("audit", "report", "--json", "--historical", env=known.env)).out)
+        assert historical["by_state"] and known.refs["E"] not in {c["ref"] for c in historical["overdue"]}
+
+
+class TestCaseList:
+    """`dvds case list` finds cases through visibility filters."""
+
+    async def _listed(self, known: KnownCases, *filters: str) -> set[str]:
+        result = await dvds("case", "list", "--json", *filters, env=known.env)
+        assert result.code == 0, result.err
+        return {c["ref"] for c in json.loads(result.out)} & set(known.refs.values())
+
+    async def test_each_filter(self, known: KnownCases) -> None:
+        """State, overdue, historical, risk level, pending task and received date each narrow the list."""
+        r = known.refs
+        assert await self._listed(known, "--state", "declined") == {r["C"], r["H"]}
+        assert await self._listed(known, "--overdue") == {r["D"], r["E"]}
+        assert await self._listed(known, "--historical") == {r["H"]}
+        assert await self._listed(known, "--risk", "medium") == {r["A"], r["B"], r["C"]}
+        assert await self._listed(known, "--pending-task", "research") == {r["D"], r["E"]}
+        since = (known.now - timedelta(days=3)).date().isoformat()
+        assert await self._listed(known, "--received-from", since) == {r["D"]}
+        until = (known.now - timedelta(days=50)).date().isoformat()
+        assert await self._listed(known, "--received-to", until) == {r["H"]}
+        assert await self._listed(known, "--new", "--state", "received", "--received-to",
+                                  date.today().isoformat()) == {r["D"], r["E"]}
