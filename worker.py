@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import structlog
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.archive import ArchiveActivities
 from activities.iopc import FileOutboxGateway, IopcActivities, IopcGateway
@@ -27,11 +29,19 @@ from dvds.connection import connect
 from dvds.keys import KeysError
 from dvds.settings import Settings
 from dvds.staff_file import StaffFile, StaffFileError
+from states.policy import preload_bank_holidays
 from workflows.archive import ArchiveWorkflow
 from workflows.case import CaseWorkflow
 from workflows.staff_gate import StaffGate, StaffLookup
 
 logger = structlog.get_logger()
+
+# structlog's JSON renderer imports lazily when the SDK logs a failed activation from
+# inside the sandbox, which the sandbox refused: the log line was lost.
+SANDBOX_PASSTHROUGH = ("structlog",)
+# Working-day deadlines need bank holidays; loaded here, outside the sandbox (see
+# states.policy.preload_bank_holidays). Years a deadline of a case alive now can fall in.
+BANK_HOLIDAY_YEARS = range(datetime.now(UTC).year - 10, datetime.now(UTC).year + 21)
 
 
 def activities_for(settings: Settings) -> Sequence[object]:
@@ -50,10 +60,16 @@ def activities_for(settings: Settings) -> Sequence[object]:
 
 
 def build_worker(
-    client: Client, settings: Settings, task_queue: str | None = None, staff: StaffLookup | None = None
+    client: Client,
+    settings: Settings,
+    task_queue: str | None = None,
+    staff: StaffLookup | None = None,
+    interceptors: Sequence[Interceptor] = (),
 ) -> Worker:
     """`staff` defaults to the staff file (DVDS_STAFF_FILE or $DVDS_HOME/staff.json);
-    without one the worker refuses to start rather than let anyone act."""
+    without one the worker refuses to start rather than let anyone act. `interceptors`
+    come after the staff gate (the bench counts activities with one)."""
+    preload_bank_holidays(BANK_HOLIDAY_YEARS)
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
@@ -62,7 +78,10 @@ def build_worker(
             *activities_for(settings),
             ArchiveActivities(client, default_archive_dir(settings)).archive_closed_cases,
         ],
-        interceptors=[StaffGate(staff if staff is not None else StaffFile(settings.staff_path))],
+        interceptors=[StaffGate(staff if staff is not None else StaffFile(settings.staff_path)), *interceptors],
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*SANDBOX_PASSTHROUGH)
+        ),
     )
 
 

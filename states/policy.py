@@ -59,9 +59,19 @@ class Limit(BaseModel):
         return (end_of_day - timedelta(microseconds=1)).astimezone(start.tzinfo)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=128)
 def _bank_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
+
+
+def preload_bank_holidays(years: range) -> None:
+    """Load these years' bank holidays into the cache. The worker does, before any
+    workflow runs: `holidays` cannot load a calendar inside the workflow sandbox (it
+    reads translation files through `locale`, which the sandbox refuses), and the
+    sandbox shares this module with the worker, so workflows read the cache."""
+    assert len(years) <= 128, "the cache holds 128 years"
+    for year in years:
+        _bank_holidays(year)
 
 
 def _add_working_days(day: date, count: int) -> date:

@@ -1,0 +1,158 @@
+"""The four phases, each measured the same way: from the first call to the last call's
+answer and the worker's last activity of the phase (so work the worker does after the
+client hears back is counted too).
+
+- bare starts / engine import: N workflow starts, each running one activity.
+- bare lifecycle / engine lifecycle: one update a case; a case with a failure takes two
+  updates and three more activities (the engine: confirmation notice, IOPC referral,
+  remedial-disclosure notice).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from temporalio.client import Client
+
+from bench.bare import BareWorkflow
+from bench.measure import Phase, each_bounded, timed
+from bench.worker_handle import WorkerProcess
+from dvds.case_client import CaseClient
+from dvds.importer.export import Plan, plan_import
+from dvds.importer.rows import RowContext
+from dvds.importer.run import run_import, tally_for
+from states.policy import DeadlinePolicy
+from states.record import Actor, ReviewPriority
+from states.roles import Role, Task
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "tasks"
+ACTIVITIES_PER_FAILURE = 3
+REVIEWERS = [f"RV{n}" for n in range(501, 537)]  # 36 staff seconded to the review
+CONFIRMERS = [f"PS{n}" for n in range(601, 605)]
+
+
+@dataclass(frozen=True)
+class Review:
+    ref: str
+    failure: bool
+
+
+def staff_directory() -> dict[str, Any]:
+    """Reviewers who made no decision on these cases, and Professional Standards to confirm."""
+    staff = [{"id": i, "name": f"Reviewer {i}", "roles": ["reviewer"], "team": "review"} for i in REVIEWERS]
+    staff += [{"id": i, "name": f"Standards {i}", "roles": ["professional_standards"], "team": "psd"}
+              for i in CONFIRMERS]
+    return {"staff": staff}
+
+
+def example(name: str) -> dict[str, Any]:
+    return json.loads((EXAMPLES / f"{name}.json").read_text())
+
+
+def activities_for(reviews: list[Review]) -> tuple[int, int]:
+    """(updates, activities) the lifecycle of these reviews makes."""
+    failures = sum(r.failure for r in reviews)
+    return len(reviews) + failures, ACTIVITIES_PER_FAILURE * failures
+
+
+# ---- the case engine -----------------------------------------------------------
+
+
+def plan(export: bytes, policy: DeadlinePolicy) -> Plan:
+    context = RowContext(today=datetime.now(ZoneInfo(policy.timezone)).date(), timezone=policy.timezone)
+    return plan_import(export, context)
+
+
+def reviews_in(export: bytes, policy: DeadlinePolicy) -> list[Review]:
+    """One review a row; the possible failures to disclose (about 1%) are confirmed failures."""
+    rows = plan(export, policy).to_start
+    failing = {r.case_ref for r in rows
+               if r.case.historical and r.case.historical.priority is ReviewPriority.possible_failure_to_disclose}
+    # At least one failure, so a small run still exercises the referral.
+    failing = failing or {rows[0].case_ref}
+    return [Review(r.case_ref, r.case_ref in failing) for r in rows]
+
+
+async def engine_import(cases: CaseClient, export: bytes, worker: WorkerProcess, concurrency: int,
+                        within: float) -> Phase:
+    """The importer's own entry points, in-process: plan the file, start its rows."""
+    before = worker.status().get("activities", 0)
+    began = time.perf_counter()
+    planned = plan(export, cases.policy)
+    tally = await run_import(cases, planned, tally_for(planned), concurrency)
+    if tally.rejects or tally.already_imported:
+        raise RuntimeError(f"the import did not start every row: {tally.counts()}")
+    await worker.wait_for_activities(before + len(tally.started), within)
+    return Phase("engine import", len(tally.started), time.perf_counter() - began, activities=len(tally.started))
+
+
+async def engine_lifecycle(cases: CaseClient, reviews: list[Review], worker: WorkerProcess, concurrency: int,
+                           within: float) -> Phase:
+    before = worker.status().get("activities", 0)
+    no_failure, failure, confirmed = example("review"), example("review_failure"), example("failure_confirmation")
+    updates, activities = activities_for(reviews)
+    phase = Phase("engine lifecycle", len(reviews), updates=updates, activities=activities)
+    index = {r.ref: n for n, r in enumerate(reviews)}
+
+    async def review(case: Review) -> None:
+        n = index[case.ref]
+        reviewer = Actor(id=REVIEWERS[n % len(REVIEWERS)], role=Role.reviewer)
+        snap = await timed(phase.latencies, cases.complete(case.ref, Task.review, reviewer,
+                                                             failure if case.failure else no_failure))
+        if not case.failure:
+            assert snap.state == "closed", f"{case.ref} is {snap.state} after its review"
+            return
+        confirmer = Actor(id=CONFIRMERS[n % len(CONFIRMERS)], role=Role.professional_standards)
+        snap = await timed(phase.latencies, cases.complete(case.ref, Task.failure_confirmation, confirmer, confirmed))
+        assert snap.state == "referred", f"{case.ref} is {snap.state} after confirmation"
+
+    began = time.perf_counter()
+    await each_bounded(reviews, concurrency, review)
+    await worker.wait_for_activities(before + activities, within)
+    phase.seconds = time.perf_counter() - began
+    return phase
+
+
+# ---- bare Temporal -------------------------------------------------------------------
+
+
+async def bare_starts(client: Client, queue: str, reviews: list[Review], worker: WorkerProcess, concurrency: int,
+                      within: float) -> Phase:
+    before = worker.status().get("activities", 0)
+    phase = Phase("bare starts", len(reviews), activities=len(reviews))
+
+    async def start(case: Review) -> None:
+        await client.start_workflow(BareWorkflow.run, id=f"bare-{case.ref}", task_queue=queue)
+
+    began = time.perf_counter()
+    await each_bounded(reviews, concurrency, start)
+    await worker.wait_for_activities(before + len(reviews), within)
+    phase.seconds = time.perf_counter() - began
+    return phase
+
+
+async def bare_lifecycle(client: Client, reviews: list[Review], worker: WorkerProcess, concurrency: int,
+                         within: float) -> Phase:
+    before = worker.status().get("activities", 0)
+    updates, activities = activities_for(reviews)
+    phase = Phase("bare lifecycle", len(reviews), updates=updates, activities=activities)
+
+    async def step(case: Review) -> None:
+        handle = client.get_workflow_handle_for(BareWorkflow.run, f"bare-{case.ref}")
+        if case.failure:
+            await timed(phase.latencies, handle.execute_update(BareWorkflow.step, args=[1, False]))
+            await timed(phase.latencies, handle.execute_update(BareWorkflow.step, args=[2, True]))
+        else:
+            await timed(phase.latencies, handle.execute_update(BareWorkflow.step, args=[0, True]))
+
+    began = time.perf_counter()
+    await each_bounded(reviews, concurrency, step)
+    await worker.wait_for_activities(before + activities, within)
+    phase.seconds = time.perf_counter() - began
+    return phase

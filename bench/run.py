@@ -1,0 +1,140 @@
+"""`python -m bench.run [--rows 3582] [--smoke] [--open-cases N] [--profile DIR]`
+
+One embedded server in a temp DVDS_HOME (its own ports, the SQLite pragmas of `dvds up`);
+workers as subprocesses (their peak memory read from /proc); the bench itself is the
+client. In one run: bare Temporal (starts, then updates), then the case engine (import
+of N demo rows through the importer, then the review of every case). Prints cases per
+second, the ratios engine / bare, update latency and the worker's memory and cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from temporalio.client import Client
+
+from bench import open_cases
+from bench.measure import load_average, machine
+from bench.phases import bare_lifecycle, bare_starts, engine_import, engine_lifecycle, reviews_in
+from bench.profiling import Recording, hottest
+from bench.report import Report
+from bench.setup import BARE_QUEUE, CASE_QUEUE, BenchWorld, make_world
+from bench.worker_handle import WorkerProcess, worker_env
+from dvds.case_client import CaseClient
+from dvds.connection import connect
+from dvds.demo_data import write_demo_export
+
+
+def demo_export(rows: int, seed: int, prefix: str = "BENCH") -> bytes:
+    """What `dvds demo-data --rows N --seed S` writes."""
+    out = io.StringIO(newline="")
+    write_demo_export(out, rows, seed, prefix)
+    return out.getvalue().encode()
+
+
+async def outcome(client: Client, world: BenchWorld, cases: int, within: float) -> dict[str, int]:
+    """Where the cases ended, from visibility (eventually consistent, so polled) and the outbox."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        counts = {state: (await client.count_workflows(
+            f"WorkflowType = 'CaseWorkflow' AND DvdsState = '{state}'")).count for state in ("closed", "referred")}
+        if sum(counts.values()) >= cases or loop.time() > deadline:
+            break
+        await asyncio.sleep(0.5)
+    counts["iopc_outbox_files"] = len(list(world.settings.outbox.glob("*.json")))
+    return counts
+
+
+async def campaign(args: argparse.Namespace, world: BenchWorld) -> Report:
+    report = Report(args.rows, args.concurrency, machine(), load_average())
+    export = demo_export(args.rows, args.seed)
+    address = world.server.address
+    cases = CaseClient(await connect(address, world.keys), world.settings)
+    reviews = reviews_in(export, cases.policy)
+    within = args.phase_timeout
+
+    bare = WorkerProcess("bare", BARE_QUEUE, world.home, worker_env(world.env, address, world.home, BARE_QUEUE))
+    await bare.start()
+    try:
+        plain = await Client.connect(address)
+        report.phases["bare starts"] = await bare_starts(plain, BARE_QUEUE, reviews, bare, args.concurrency, within)
+        report.phases["bare lifecycle"] = await bare_lifecycle(plain, reviews, bare, args.concurrency, within)
+        report.workers["bare"] = {**bare.memory(), **bare.status()}
+    finally:
+        bare.stop()
+
+    engine = WorkerProcess("case", CASE_QUEUE, world.home, worker_env(world.env, address, world.home, CASE_QUEUE))
+    await engine.start()
+    recordings = []
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        recordings = [Recording(engine.pid, args.profile / "worker.txt"),
+                      Recording(__import__("os").getpid(), args.profile / "client.txt")]
+    try:
+        report.phases["engine import"] = await engine_import(cases, export, engine, args.concurrency, within)
+        report.phases["engine lifecycle"] = await engine_lifecycle(cases, reviews, engine, args.concurrency, within)
+        report.workers["case"] = {**engine.memory(), **engine.status()}
+    finally:
+        for recording in recordings:
+            recording.stop()
+        engine.stop()
+    report.outcome = await outcome(cases.client, world, len(reviews), within)
+    report.load_after = load_average()
+    return report
+
+
+async def main(args: argparse.Namespace) -> int:
+    world = make_world(args.home)
+    await world.server.start()
+    try:
+        if args.open_cases:
+            result = await open_cases.run(args, world)
+            print(result.text())
+            data = result.as_dict()
+        else:
+            report = await campaign(args, world)
+            print(report.text())
+            data = report.as_dict()
+            if args.profile:
+                for name in ("worker", "client"):
+                    print(f"\nprofile {name}: hottest functions (share of samples, inclusive)")
+                    for frame, share in hottest(args.profile / f"{name}.txt", 30):
+                        print(f"  {share:6.1%}  {frame}")
+        if args.json:
+            args.json.write_text(json.dumps(data, indent=2))
+    finally:
+        world.server.stop()
+        if not args.keep and args.home is None:
+            shutil.rmtree(world.home, ignore_errors=True)
+    return 0
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=3582, help="historical rows (default: the Wiltshire review's)")
+    parser.add_argument("--seed", type=int, default=2015, help="demo-data seed")
+    parser.add_argument("--concurrency", type=int, default=16, help="calls in flight (the importer's default)")
+    parser.add_argument("--smoke", action="store_true", help="20 rows: checks the bench works, measures nothing")
+    parser.add_argument("--open-cases", type=int, default=0, metavar="N",
+                        help="instead: start N open cases, then time case show and task list")
+    parser.add_argument("--profile", type=Path, help="py-spy the case worker and the importer into this folder")
+    parser.add_argument("--json", type=Path, help="also write the figures here as JSON")
+    parser.add_argument("--home", type=Path, help="DVDS_HOME to use (default: a temp folder, removed after)")
+    parser.add_argument("--keep", action="store_true", help="keep the temp DVDS_HOME (server log, worker logs)")
+    parser.add_argument("--phase-timeout", type=float, default=1800, help="seconds a phase may take")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.rows = 20
+        args.phase_timeout = min(args.phase_timeout, 240)
+    return args
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(parse(sys.argv[1:]))))
