@@ -132,11 +132,15 @@ class TestReport:
         assert report.cases >= 4 and report.decision_times.decided >= 3
         table = await dvds("audit", "report", *window, env=known.env)
         assert table.code == 0 and "Receipt to decision" in table.out and known.refs["E"] in table.out
-        rows = list(csv.reader(io.StringIO((await dvds("audit", "report", "--csv", env=known.env)).out)))
+        exported_csv = await dvds("audit", "report", "--csv", *window, env=known.env)
+        assert exported_csv.code == 0, exported_csv.err
+        rows = list(csv.reader(io.StringIO(exported_csv.out)))
         assert rows[0] == ["section", "item", "value"]
         assert ["overdue", known.refs["E"], "received: outcome, research"] in rows
-        historical = json.loads((await dvds("audit", "report", "--json", "--historical", env=known.env)).out)
-        assert historical["by_state"] and known.refs["E"] not in {c["ref"] for c in historical["overdue"]}
+        old = (known.now - timedelta(days=50)).date().isoformat()
+        historical = await dvds("audit", "report", "--json", "--historical", "--received-to", old, env=known.env)
+        assert historical.code == 0, historical.err
+        assert json.loads(historical.out)["by_state"].get("declined", 0) >= 1
 
 
 class TestCaseList:

@@ -63,9 +63,10 @@ def history(
     ),
     directory: Path | None = typer.Option(None, "--dir", help=DIR_HELP),
 ) -> None:
-    """A case's timeline from the server's event history (or the archive once the server
-    no longer has it): every task with actor, role and time; timers, notifications,
-    escalations and the IOPC referral with their attempts; state changes; imported facts."""
+    """A case's timeline from the server's event history (or the archive).
+
+    Every task with actor, role and time; timers, notifications, escalations and the IOPC
+    referral with their attempts; state changes; imported facts marked imported."""
 
     async def go() -> Timeline:
         return await case_timeline(await connect(), ref, archive_dir(directory), submissions)
@@ -87,9 +88,9 @@ def report(
     received_to: datetime | None = typer.Option(None, formats=["%Y-%m-%d"], help="Received on or before"),
     historical: bool | None = typer.Option(None, "--historical/--new", help="Historical or new applications"),
 ) -> None:
-    """Cases by state, route and risk; overdue cases; receipt to decision; failures by
-    type; IOPC referrals against the next-day limit. Reads each case's snapshot, so open
-    cases need the worker running (dvds up)."""
+    """Cases by state, route, risk; overdue; receipt to decision; failures; referrals.
+
+    Reads each matching case's snapshot, so open cases need the worker running (dvds up)."""
     if json_out and csv_out:
         fail("--json and --csv: choose one", 2)
     query = build_query(
@@ -144,8 +145,9 @@ def _share(share: float | None) -> str:
 
 @app.command("archive")
 def archive_cases(directory: Path | None = typer.Option(None, "--dir", help=DIR_HELP)) -> None:
-    """Append every closed case not yet archived (timeline JSON and raw history) to the
-    append-only archive. Running it again archives nothing twice."""
+    """Append every closed case not yet archived to the hash-chained archive.
+
+    Each record holds the timeline JSON and the raw history. Running it again archives nothing twice."""
     target = Archive(archive_dir(directory))
 
     async def go() -> list[str]:
@@ -165,7 +167,7 @@ def verify(
     head: str | None = typer.Option(None, "--head", help="The head hash you noted earlier: it must still be there"),
     json_out: bool = typer.Option(False, "--json", help="Print JSON"),
 ) -> None:
-    """Prove the archive untouched: every record's hash chain, from the first to HEAD."""
+    """Prove the archive untouched: the hash chain from the first record to HEAD."""
     target = archive_dir(directory)
     if not target.is_dir():
         fail(f"dir: no archive at {target}", 2)
