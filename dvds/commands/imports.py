@@ -65,7 +65,7 @@ def import_(
         run(_import(settings, plan, tally, concurrency, operator))
     except KeyboardInterrupt:
         errors.print(f"interrupted after {tally.done} of {tally.rows_read} rows "
-                     f"({len(tally.started)} started); run the same command again to finish")
+                     f"(at least {len(tally.started)} cases started); run the same command again to finish")
         raise typer.Exit(130) from None
     finally:
         write_rejects(rejects_path, tally.rejects)
@@ -80,7 +80,8 @@ async def _import(settings: Settings, plan: Plan, tally: Tally, concurrency: int
         try:
             await run_import(cases, plan, tally, concurrency, actor, on_row=feed)
         except* RPCError as group:
-            status = group.exceptions[0].status.name  # type: ignore[attr-defined]
+            first = group.exceptions[0]
+            status = first.status.name if isinstance(first, RPCError) else "error"
             fail(f"the server refused a start ({status}) after {tally.done} of {tally.rows_read} rows; "
                  "run the same command again to finish")
 

@@ -105,7 +105,8 @@ def plan_import(data: bytes, context: RowContext) -> Plan:
         parsed = parse_row(item.line, item.cells, context)
         (plan.rejects if isinstance(parsed, RowReject) else valid).append(parsed)  # type: ignore[arg-type]
     by_ref: dict[str, list[ImportRow | RowReject]] = {}
-    for row in [*valid, *plan.rejects]:
+    every: list[ImportRow | RowReject] = [*valid, *plan.rejects]
+    for row in every:
         if row.case_ref is not None:
             by_ref.setdefault(row.case_ref, []).append(row)
     for row in valid:

@@ -49,17 +49,24 @@ class ProgressFeed:
     def __init__(self, progress: Progress, tally: Tally) -> None:
         self.progress = progress
         self.tally = tally
-        self.task = progress.add_task("import", total=tally.rows_read, completed=tally.done, **self._fields())
-
-    def _fields(self) -> dict[str, int]:
-        return {
-            "started": len(self.tally.started),
-            "already": len(self.tally.already_imported),
-            "rejected": len(self.tally.rejects),
-        }
+        self.task = progress.add_task(
+            "import",
+            total=tally.rows_read,
+            completed=tally.done,
+            started=len(tally.started),
+            already=len(tally.already_imported),
+            rejected=len(tally.rejects),
+        )
 
     def __call__(self, outcome: Outcome) -> None:
-        self.progress.update(self.task, completed=self.tally.done, **self._fields())
+        tally = self.tally
+        self.progress.update(
+            self.task,
+            completed=tally.done,
+            started=len(tally.started),
+            already=len(tally.already_imported),
+            rejected=len(tally.rejects),
+        )
 
 
 def write_rejects(path: Path, rejects: list[RowReject]) -> None:

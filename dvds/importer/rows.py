@@ -67,7 +67,7 @@ _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _UK = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _CASE_REF = TypeAdapter(CaseRef)
 # Where an Application field's error belongs in the export.
-_FIELD_COLUMN = {
+_FIELD_COLUMN: dict[tuple[str, ...], str] = {
     ("person_at_risk", "name"): "person_at_risk_name",
     ("person_at_risk", "date_of_birth"): "person_at_risk_dob",
     ("subject", "name"): "subject_name",
@@ -163,7 +163,7 @@ class _Row:
             self.problems.add(column, "must be one of " + " | ".join(kind))
             return None
 
-    def date(self, column: str, not_before: tuple[str, date | None] | None = None) -> date | None:
+    def day(self, column: str, not_before: tuple[str, date | None] | None = None) -> date | None:
         value = self.text(column)
         if value is None:
             return None
@@ -180,7 +180,7 @@ class _Row:
         return parsed
 
     def birth(self, column: str, received_on: date | None) -> date | None:
-        born = self.date(column)
+        born = self.day(column)
         if born is None:
             return None
         if born < EARLIEST_BIRTH:
@@ -206,17 +206,17 @@ def parse_row(line: int, cells: Mapping[str, str], context: RowContext) -> Impor
             case_ref = None
     route = row.choice("route", Route)
     relationship = row.choice("applicant_relationship", ApplicantRelationship)
-    received_on = row.date("received_on")
+    received_on = row.day("received_on")
     at_risk_name = row.text("person_at_risk_name")
     at_risk_dob = row.birth("person_at_risk_dob", received_on)
     subject_name = row.text("subject_name")
     aliases = [a.strip() for a in (row.text("subject_aliases") or "").split(";") if a.strip()]
     subject_dob = row.birth("subject_dob", received_on)
-    research_on = row.date("research_completed_on", ("received_on", received_on))
+    research_on = row.day("research_completed_on", ("received_on", received_on))
     risk_level = row.choice("risk_level", RiskLevel)
     decision = row.choice("decision", HistoricalDecision)
-    decision_on = row.date("decision_on", ("received_on", received_on))
-    delivered_on = row.date(
+    decision_on = row.day("decision_on", ("received_on", received_on))
+    delivered_on = row.day(
         "disclosure_delivered_on", ("decision_on", decision_on) if decision_on else ("received_on", received_on)
     )
     history = row.choice("subject_has_relevant_history", SubjectHistory)
