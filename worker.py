@@ -65,17 +65,19 @@ def build_worker(
     task_queue: str | None = None,
     staff: StaffLookup | None = None,
     interceptors: Sequence[Interceptor] = (),
+    channels: Sequence[object] | None = None,
 ) -> Worker:
     """`staff` defaults to the staff file (DVDS_STAFF_FILE or $DVDS_HOME/staff.json);
     without one the worker refuses to start rather than let anyone act. `interceptors`
-    come after the staff gate (the bench counts activities with one)."""
+    come after the staff gate (the bench counts activities with one). `channels` replaces
+    the notification and IOPC activities that `activities_for` picks (tests pass fakes)."""
     preload_bank_holidays(BANK_HOLIDAY_YEARS)
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=[CaseWorkflow, ArchiveWorkflow],
         activities=[  # type: ignore[arg-type]
-            *activities_for(settings),
+            *(channels if channels is not None else activities_for(settings)),
             ArchiveActivities(client, default_archive_dir(settings)).archive_closed_cases,
         ],
         interceptors=[StaffGate(staff if staff is not None else StaffFile(settings.staff_path)), *interceptors],

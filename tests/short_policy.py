@@ -9,9 +9,11 @@ rung within a test. Escalations are observed through a recording notifier inject
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from temporalio.client import Client, WorkflowHandle
@@ -19,11 +21,12 @@ from temporalio.worker import Worker
 
 from activities.iopc import FileOutboxGateway, IopcActivities, IopcGateway
 from activities.notifications import Notice, NotificationActivities
+from dvds.settings import Settings
 from states.policy import DeadlinePolicy, DeadlineRule, Limit, Unit
 from states.record import CaseSnapshot
 from states.roles import Task
 from tests.cases import submit
-from workflows.case import CaseWorkflow
+from worker import build_worker
 
 SHORT_POLICY = DeadlinePolicy.from_toml("""
 name = "test-seconds"
@@ -112,15 +115,15 @@ class RecordingNotifier:
 
 
 def watched_worker(client: Client, notifier: RecordingNotifier, gateway: IopcGateway | None = None,
-                   task_queue: str | None = None, outbox: Any = None) -> Worker:
-    """A worker with the real workflow and activities, the recording notifier and `gateway`."""
+                   task_queue: str | None = None, home: Path | None = None) -> Worker:
+    """The production worker (staff gate, sandbox) with the recording notifier and `gateway`
+    as its channels."""
+    home = home or Path(tempfile.mkdtemp(prefix="dvds-test-"))
     notifications = NotificationActivities(notifier)
-    iopc = IopcActivities(gateway or FileOutboxGateway(outbox))
-    return Worker(
-        client,
-        task_queue=task_queue or f"test-{uuid.uuid4()}",
-        workflows=[CaseWorkflow],
-        activities=[notifications.notify_task_waiting, notifications.escalate, iopc.refer_to_iopc],
+    iopc = IopcActivities(gateway or FileOutboxGateway(home / "iopc-outbox"))
+    return build_worker(
+        client, Settings(home=home), task_queue=task_queue or f"test-{uuid.uuid4()}",
+        channels=[notifications.notify_task_waiting, notifications.escalate, iopc.refer_to_iopc],
     )
 
 

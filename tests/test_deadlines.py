@@ -50,7 +50,7 @@ class TestLadder:
     async def test_untouched_case_escalates_and_is_overdue(self, client: Client, tmp_path: Path) -> None:
         """Every rung fires once in due order; the breach shows in case show, the history and --overdue."""
         recorder = RecordingNotifier()
-        async with watched_worker(client, recorder, outbox=tmp_path) as worker:
+        async with watched_worker(client, recorder, home=tmp_path) as worker:
             handle = await start_case(client, worker, policy=SHORT_POLICY)
 
             async def outcome_breached() -> bool:
@@ -95,7 +95,7 @@ class TestStoppingAndRearming:
     async def test_completing_the_task_stops_the_rest(self, client: Client, tmp_path: Path) -> None:
         """Research done after its first rung: its breach rung never fires, though later rungs elsewhere do."""
         recorder = RecordingNotifier()
-        async with watched_worker(client, recorder, outbox=tmp_path) as worker:
+        async with watched_worker(client, recorder, home=tmp_path) as worker:
             handle = await start_case(client, worker, policy=SHORT_POLICY)
 
             async def first_research_rung() -> bool:
@@ -121,7 +121,7 @@ class TestStoppingAndRearming:
     async def test_extension_rearms_the_ladder(self, client: Client, tmp_path: Path) -> None:
         """Extended after its first rung, research escalates again at the moved time, then breaches."""
         recorder = RecordingNotifier()
-        async with watched_worker(client, recorder, outbox=tmp_path) as worker:
+        async with watched_worker(client, recorder, home=tmp_path) as worker:
             handle = await start_case(client, worker, policy=SHORT_POLICY)
 
             async def first_research_rung() -> bool:
@@ -153,7 +153,7 @@ class TestUrgentTrack:
     async def test_urgent_case_escalates_on_urgent_targets(self, client: Client, tmp_path: Path) -> None:
         """Immediate risk: the outcome ladder fires at the urgent 2/4/6 s, not the standard 4/8/20 s."""
         recorder = RecordingNotifier()
-        async with watched_worker(client, recorder, outbox=tmp_path) as worker:
+        async with watched_worker(client, recorder, home=tmp_path) as worker:
             handle = await start_case(client, worker, policy=SHORT_POLICY, application=application(immediate_risk=True))
 
             async def outcome_breached() -> bool:

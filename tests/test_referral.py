@@ -49,7 +49,7 @@ class TestConfirmation:
     async def test_reviewer_and_decision_maker_cannot_confirm(self, client: Client, tmp_path: Path,
                                                               gateway: IopcGatewayServer) -> None:
         """The reviewer confirming their own finding (or the decision maker) is refused; nothing is referred."""
-        async with watched_worker(client, RecordingNotifier(), HttpIopcGateway(gateway.url)) as worker:
+        async with watched_worker(client, RecordingNotifier(), HttpIopcGateway(gateway.url), home=tmp_path) as worker:
             handle = await start_case(client, worker, policy=SHORT_POLICY)
             await reviewed_with_failure(handle)
             for who in ("RV500", "DM300"):
@@ -69,7 +69,8 @@ class TestReferral:
         """Two refusals, then acceptance: one filing, the reference stored, remediation open, then closed."""
         gateway = IopcGatewayServer(refuse_first=2)
         try:
-            async with watched_worker(client, RecordingNotifier(), HttpIopcGateway(gateway.url)) as worker:
+            channel = HttpIopcGateway(gateway.url)
+            async with watched_worker(client, RecordingNotifier(), channel, home=tmp_path) as worker:
                 handle = await start_case(client, worker, policy=SHORT_POLICY)
                 await reviewed_with_failure(handle)
                 confirmed = await submit(handle, Task.failure_confirmation, "PS600")
@@ -102,7 +103,7 @@ class TestReferral:
         gateway.accepting.clear()
         recorder = RecordingNotifier()
         try:
-            async with watched_worker(client, recorder, HttpIopcGateway(gateway.url)) as worker:
+            async with watched_worker(client, recorder, HttpIopcGateway(gateway.url), home=tmp_path) as worker:
                 handle = await start_case(client, worker, policy=with_iopc_limit(3))
                 await reviewed_with_failure(handle)
                 await submit(handle, Task.failure_confirmation, "PS600")
