@@ -1,3 +1,3 @@
-from dvds.cli import app
+from dvds.cli import entry
 
-app(prog_name="dvds")
+entry()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
+
 import typer
 
 from dvds import logs
@@ -24,3 +28,19 @@ def main(
     log_format: str = typer.Option("json", help="json (default) or console", envvar="DVDS_LOG_FORMAT"),
 ) -> None:
     logs.configure(log_format)
+
+
+def entry() -> None:
+    """The `dvds` console script. It leaves with os._exit once output is flushed:
+    the Temporal client's Rust threads can abort CPython's finalisation of a
+    short-lived process (temporalio/sdk-python issue #300), turning a finished
+    command into a crash."""
+    code = 0
+    try:
+        app(prog_name="dvds")
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
