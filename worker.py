@@ -8,6 +8,8 @@ worker joins the embedded server, a cluster or Temporal Cloud.
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import signal
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -105,11 +107,16 @@ async def run_worker(settings: Settings | None = None, client: Client | None = N
 
 def main() -> None:
     logs.configure()
+    code = 0
     try:
         asyncio.run(run_worker())
     except (KeysError, StaffFileError) as err:
         logger.error("worker not started", error=str(err))
-        raise SystemExit(1) from None
+        code = 1
+    # Leave without CPython's finalisation, which the Temporal core's threads can
+    # abort (temporalio/sdk-python issue #300); the worker has shut down by now.
+    logging.shutdown()
+    os._exit(code)
 
 
 if __name__ == "__main__":
