@@ -16,9 +16,8 @@ from temporalio.worker import Worker
 
 from dvds.settings import Settings
 from states.models import Application
-from states.roles import Role
+from states.roles import Role, Task
 from states.staff import StaffDirectory, StaffMember
-from states.roles import Task
 from tests.cases import EXAMPLES, application, submit
 from worker import build_worker
 from workflows.staff_gate import StaffLookup

@@ -14,7 +14,7 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from dvds.settings import Settings
 from dvds.staff_file import StaffFile, StaffFileError
 from states.case import Case, TaskRefused
-from states.policy import DEFAULT_POLICY_TOML, DeadlinePolicy, default_policy
+from states.policy import default_policy
 from states.record import Actor, CaseInput
 from states.roles import READ_ONLY_ROLES, SEPARATIONS, TASK_ROLE, Role, Task
 from tests.cases import application, new_ref, settled, start_case, submission, submit
@@ -22,12 +22,6 @@ from tests.security_cases import staff_for_tests, staffed_worker
 from worker import build_worker
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-# The default policy in calendar days only: its working-day limit for failure confirmation
-# imports `holidays` lazily inside the workflow sandbox, which fails the workflow task
-# (reported separately; not what these tests are about).
-CALENDAR_POLICY = DeadlinePolicy.from_toml(
-    DEFAULT_POLICY_TOML.replace('amount = 5, unit = "working_days"', 'amount = 7, unit = "calendar_days"')
-)
 
 
 async def refused(handle: WorkflowHandle[Any, Any], task: Task, actor: str, example: str | None = None,
@@ -128,14 +122,14 @@ class TestSegregationOfDuties:
     async def test_confirmer_is_not_the_reviewer(self, client: Client, tmp_path: Path) -> None:
         """The reviewer cannot confirm the failure they found."""
         async with staffed_worker(client, tmp_path, staff_for_tests()) as worker:
-            handle = await start_case(client, worker, policy=CALENDAR_POLICY)
+            handle = await start_case(client, worker)
             await declined_and_failing(handle, "DM300", "DUAL2")
             assert "confirmer_is_independent" in await refused(handle, Task.failure_confirmation, "DUAL2")
 
     async def test_confirmer_is_not_the_decision_maker(self, client: Client, tmp_path: Path) -> None:
         """The decision maker cannot confirm a failure in their own case."""
         async with staffed_worker(client, tmp_path, staff_for_tests()) as worker:
-            handle = await start_case(client, worker, policy=CALENDAR_POLICY)
+            handle = await start_case(client, worker)
             await declined_and_failing(handle, "DUAL3", "RV500")
             assert "confirmer_is_independent" in await refused(handle, Task.failure_confirmation, "DUAL3")
 
