@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
 import subprocess
 import sysconfig
 from datetime import timedelta
@@ -24,6 +25,19 @@ RETENTION = timedelta(days=3650)
 # WAL with synchronous=full keeps every committed transaction through a crash, and is
 # about twice as fast on this kind of machine as the dev server's SQLite defaults.
 SQLITE_PRAGMAS = ["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=full"]
+
+
+class ServerError(RuntimeError):
+    """The embedded server cannot start; the message says why."""
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def temporal_binary() -> str:
@@ -69,6 +83,12 @@ class EmbeddedServer:
         return command
 
     async def start(self, within: float = 60.0) -> None:
+        # A port already taken would let us connect to someone else's server and run
+        # their cases: refuse before starting.
+        ports = [self.settings.server_port] + ([self.settings.ui_port] if self.ui else [])
+        for port in ports:
+            if not port_is_free(port):
+                raise ServerError(f"port {port} is in use (another Temporal server?); set DVDS_SERVER_PORT/DVDS_UI_PORT")
         self.settings.home.mkdir(parents=True, exist_ok=True)
         log = (self.settings.home / "temporal-server.log").open("ab")
         self.process = subprocess.Popen(self.command(), stdout=log, stderr=log, start_new_session=True)
@@ -76,7 +96,7 @@ class EmbeddedServer:
         deadline = loop.time() + within
         while True:
             if self.process.poll() is not None:
-                raise RuntimeError(f"the Temporal server exited; see {self.settings.home / 'temporal-server.log'}")
+                raise ServerError(f"the Temporal server exited; see {self.settings.home / 'temporal-server.log'}")
             try:
                 client = await Client.connect(self.address)
                 await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace="default"))
@@ -84,7 +104,7 @@ class EmbeddedServer:
             except Exception:
                 if loop.time() > deadline:
                     self.stop()
-                    raise RuntimeError("the Temporal server did not start in time") from None
+                    raise ServerError("the Temporal server did not start in time") from None
                 await asyncio.sleep(0.2)
         await set_retention(client, "default", RETENTION)
 
