@@ -1,0 +1,101 @@
+"""The staff inbox served in-process against the test server, and a real browser
+(Debian's chromium, driven by Playwright) to use it as staff do."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import Browser, Page, async_playwright
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from dvds.case_client import CaseClient
+from dvds.settings import Settings
+from dvds.staff_file import StaffFile
+from states.record import Actor, CaseInput
+from states.roles import Role
+from tests.cases import EXAMPLES, application, new_ref
+from tests.test_up import free_port
+from web.passwords import hash_password
+from web.serve import start_web_server, stop_web_server, web_app, web_server
+from web.settings import WebSettings
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# A second researcher in the same team, to see someone else's claim.
+EXTRA_STAFF = [{"id": "R101", "name": "Rhea Researcher", "roles": ["researcher"], "team": "dvds-research"}]
+
+
+def password(staff_id: str) -> str:
+    return f"{staff_id}-correct-horse"
+
+
+def staff_file_with_passwords(folder: Path) -> Path:
+    """The example staff (plus R101), each with an argon2 hash of `password(id)`."""
+    data = json.loads((EXAMPLES / "staff.json").read_text())
+    data["staff"] += EXTRA_STAFF
+    for member in data["staff"]:
+        member["password_hash"] = hash_password(password(member["id"]))
+    path = folder / "staff.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@asynccontextmanager
+async def serving(client: Client, worker: Worker, home: Path, staff_file: Path, **web: Any) -> AsyncIterator[str]:
+    """The inbox on a free loopback port for this test's worker's task queue; yields its URL."""
+    settings = Settings(home=home, task_queue=worker.task_queue, staff_file=staff_file)
+    web_settings = WebSettings(port=free_port(), **web)
+    server = web_server(web_app(client, settings, StaffFile(staff_file), web_settings), "127.0.0.1", web_settings.port)
+    task = await start_web_server(server)
+    try:
+        yield f"http://127.0.0.1:{web_settings.port}"
+    finally:
+        await stop_web_server(server, task)
+
+
+async def start_new_case(client: Client, worker: Worker, home: Path) -> str:
+    cases = CaseClient(client, Settings(home=home, task_queue=worker.task_queue))
+    case = CaseInput(ref=new_ref(), application=application(), started_by=Actor(id="OP1", role=Role.operator))
+    await cases.start(case)
+    return case.ref
+
+
+async def sign_in(browser: Browser, base: str, staff_id: str) -> Page:
+    """A fresh browser context (its own cookies), signed in as `staff_id`."""
+    context = await browser.new_context(base_url=base)
+    page = await context.new_page()
+    await page.goto("/inbox")  # redirected to the sign-in page
+    await page.fill("#staff_id", staff_id)
+    await page.fill("#password", password(staff_id))
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("#signed-in-as")
+    return page
+
+
+async def reload_until(page: Page, url: str, ready: Callable[[], Awaitable[bool]], within: float = 30.0) -> None:
+    """Load `url` until `ready()`: visibility (the inbox's source) is eventually consistent."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        await page.goto(url)
+        if await ready():
+            return
+        assert loop.time() < deadline, f"{url} did not show what was expected in time"
+        await asyncio.sleep(0.3)
