@@ -9,7 +9,7 @@ import sys
 import typer
 
 from dvds import logs
-from dvds.commands import audit, case, imports, keys, schema, states, task, up
+from dvds.commands import audit, case, imports, keys, schema, staff, states, task, up, web
 
 app = typer.Typer(help="The DVDS (Clare's Law) case engine.", no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(case.app, name="case")
@@ -17,8 +17,10 @@ app.add_typer(task.app, name="task")
 app.add_typer(states.app, name="states")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
+app.add_typer(staff.app, name="staff")
 app.command("schema")(schema.schema)
 app.command("up")(up.up)
+app.command("web")(web.web)
 app.command("import")(imports.import_)
 app.command("demo-data")(imports.demo_data)
 

@@ -54,6 +54,7 @@ async def test_case_survives_dvds_up_restart(tmp_path: Path) -> None:
         "DVDS_HOME": str(tmp_path / "home"),
         "DVDS_SERVER_PORT": str(port),
         "DVDS_UI_PORT": str(free_port()),
+        "DVDS_WEB_PORT": str(free_port()),
         "TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
     }
     async with dvds_up(env):

@@ -21,6 +21,7 @@ from dvds.output import fail
 from dvds.server import EmbeddedServer
 from dvds.settings import Settings
 from dvds.staff_file import StaffFile, StaffFileError, ensure_staff_file
+from web.serve import WebServerError, serving_inbox
 from worker import build_worker
 
 logger = structlog.get_logger()
@@ -28,6 +29,7 @@ logger = structlog.get_logger()
 
 def up(
     ui: bool = typer.Option(True, "--ui/--no-ui", help="Serve the Temporal Web UI (and the codec server)"),
+    web: bool = typer.Option(True, "--web/--no-web", help="Serve the staff inbox (DVDS_WEB_PORT, default 8000)"),
 ) -> None:
     """Start the embedded Temporal server (SQLite under $DVDS_HOME, default .dvds/) and a
     worker; print the Web UI address; stop both cleanly on Ctrl-C."""
@@ -40,8 +42,8 @@ def up(
     except (KeysError, StaffFileError) as err:
         fail(str(err))
     try:
-        asyncio.run(_up(settings, ui, keys, staff, token))
-    except CodecServerError as err:
+        asyncio.run(_up(settings, ui, keys, staff, token, web))
+    except (CodecServerError, WebServerError) as err:
         fail(str(err))
 
 
@@ -52,7 +54,9 @@ def first_start(settings: Settings) -> None:
         typer.echo(f"Copied examples/staff.json to {settings.staff_path}: edit it to list your staff.")
 
 
-async def _up(settings: Settings, ui: bool, keys: KeyRing, staff: StaffFile, token: str | None) -> None:
+async def _up(
+    settings: Settings, ui: bool, keys: KeyRing, staff: StaffFile, token: str | None, web: bool = True
+) -> None:
     codec = None
     if ui and token:
         codec = codec_server(EncryptionCodec(keys), token, settings)
@@ -68,12 +72,14 @@ async def _up(settings: Settings, ui: bool, keys: KeyRing, staff: StaffFile, tok
         client = await connect(server.address, keys)
         worker = build_worker(client, settings, staff=staff)
         await ensure_archive_schedule(client, settings)
-        async with worker:
+        async with worker, serving_inbox(client, settings, staff, web) as inbox:
             typer.echo(f"Temporal server: {server.address} (data in {settings.home})")
             if ui:
                 typer.echo(f"Web UI: {server.ui_address}")
                 where = "DVDS_CODEC_TOKEN" if settings.codec_token else settings.codec_token_path
                 typer.echo(f"Codec server: {codec_endpoint} (token in {where}; see README)")
+            if inbox:
+                typer.echo(f"Staff inbox: {inbox} (sign in with a staff id; see README)")
             typer.echo(f"Closed cases archived daily into {default_archive_dir(settings)} (dvds audit verify)")
             typer.echo("Worker running. Ctrl-C stops both.")
             logger.info("dvds up", address=server.address, task_queue=worker.task_queue)
