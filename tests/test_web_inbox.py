@@ -2,47 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser
 from temporalio.client import Client
 
 from tests.cases import running_worker, submit
-from tests.web_browser import chromium, reload_until, serving, sign_in, staff_file_with_passwords, start_new_case
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture(scope="module")
-def staff_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return staff_file_with_passwords(tmp_path_factory.mktemp("staff"))
-
-
-def row(page: Page, table: str, ref: str, task: str) -> str:
-    return f"#{table} tr[data-ref='{ref}'][data-task='{task}']"
-
-
-async def open_task_from_inbox(page: Page, ref: str, task: str) -> None:
-    selector = row(page, "my-tasks", ref, task)
-    await reload_until(page, "/inbox", lambda: page.is_visible(selector))
-    await page.click(f"{selector} a.button")
-    await page.wait_for_selector("#task-form")
-
-
-async def fill_research(page: Page, aliases_checked: str, summary: str) -> None:
-    await page.fill("input[name='checks.0.system']", "PNC")
-    await page.fill("input[name='checks.0.search_terms']", "name, aliases, both dates of birth")
-    await page.select_option("select[name='checks.0.result']", "relevant_history")
-    await page.fill("input[name='checks.0.checked_at']", "2026-01-05T10:15")
-    await page.fill("input[name='checks.0.checked_by']", "R100")
-    await page.select_option("select[name='aliases_checked']", aliases_checked)
-    await page.fill("textarea[name='summary']", summary)
+from tests.web_browser import (  # noqa: F401 - the *_fixture names are fixtures
+    browser_fixture,
+    fill_research,
+    open_task_from_inbox,
+    reload_until,
+    row,
+    serving,
+    sign_in,
+    staff_file_fixture,
+    start_new_case,
+)
 
 
 async def test_researcher_signs_in_and_completes_research(
@@ -132,14 +108,14 @@ async def test_claim_keeps_a_task_for_one_researcher_until_released(
         ref = await start_new_case(client, worker, tmp_path)
         mine = await sign_in(browser, base, "R100")
         colleague = await sign_in(browser, base, "R101")
-        selector = row(mine, "my-tasks", ref, "research")
+        selector = row("my-tasks", ref, "research")
         await reload_until(mine, "/inbox", lambda: mine.is_visible(selector))
         await mine.click(f"{selector} button[data-claim]")
         assert "claimed by you" in await mine.inner_text(selector)
 
         await colleague.goto("/inbox")
-        assert not await colleague.is_visible(row(colleague, "my-tasks", ref, "research"))
-        assert "claimed by R100" in await colleague.inner_text(row(colleague, "team-queue", ref, "research"))
+        assert not await colleague.is_visible(row("my-tasks", ref, "research"))
+        assert "claimed by R100" in await colleague.inner_text(row("team-queue", ref, "research"))
         await colleague.goto(f"/cases/{ref}/tasks/research")
         await fill_research(colleague, "yes", "Colleague's attempt.")
         await colleague.click("#submit-task")
@@ -148,7 +124,7 @@ async def test_claim_keeps_a_task_for_one_researcher_until_released(
 
         await mine.click(f"{selector} button[data-release]")
         await colleague.goto("/inbox")
-        assert await colleague.is_visible(row(colleague, "my-tasks", ref, "research"))
+        assert await colleague.is_visible(row("my-tasks", ref, "research"))
 
 
 async def test_sign_in_refuses_a_wrong_password_and_a_post_without_its_token(

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.async_api import Browser, Page, async_playwright
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -17,6 +18,7 @@ from temporalio.worker import Worker
 from dvds.case_client import CaseClient
 from dvds.settings import Settings
 from dvds.staff_file import StaffFile
+from states.policy import DeadlinePolicy
 from states.record import Actor, CaseInput
 from states.roles import Role
 from tests.cases import EXAMPLES, application, new_ref
@@ -70,9 +72,10 @@ async def serving(client: Client, worker: Worker, home: Path, staff_file: Path, 
         await stop_web_server(server, task)
 
 
-async def start_new_case(client: Client, worker: Worker, home: Path) -> str:
-    cases = CaseClient(client, Settings(home=home, task_queue=worker.task_queue))
-    case = CaseInput(ref=new_ref(), application=application(), started_by=Actor(id="OP1", role=Role.operator))
+async def start_new_case(client: Client, worker: Worker, home: Path, policy: DeadlinePolicy | None = None,
+                         **changes: Any) -> str:
+    cases = CaseClient(client, Settings(home=home, task_queue=worker.task_queue), policy)
+    case = CaseInput(ref=new_ref(), application=application(**changes), started_by=Actor(id="OP1", role=Role.operator))
     await cases.start(case)
     return case.ref
 
@@ -99,3 +102,35 @@ async def reload_until(page: Page, url: str, ready: Callable[[], Awaitable[bool]
             return
         assert loop.time() < deadline, f"{url} did not show what was expected in time"
         await asyncio.sleep(0.3)
+
+
+@pytest.fixture(scope="module", name="browser")
+async def browser_fixture() -> AsyncIterator[Browser]:
+    async with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture(scope="module", name="staff_file")
+def staff_file_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return staff_file_with_passwords(tmp_path_factory.mktemp("staff"))
+
+
+def row(table: str, ref: str, task: str) -> str:
+    return f"#{table} tr[data-ref='{ref}'][data-task='{task}']"
+
+
+async def open_task_from_inbox(page: Page, ref: str, task: str) -> None:
+    selector = row("my-tasks", ref, task)
+    await reload_until(page, "/inbox", lambda: page.is_visible(selector))
+    await page.click(f"{selector} a.button")
+    await page.wait_for_selector("#task-form")
+
+
+async def fill_research(page: Page, aliases_checked: str, summary: str) -> None:
+    await page.fill("input[name='checks.0.system']", "PNC")
+    await page.fill("input[name='checks.0.search_terms']", "name, aliases, both dates of birth")
+    await page.select_option("select[name='checks.0.result']", "relevant_history")
+    await page.fill("input[name='checks.0.checked_at']", "2026-01-05T10:15")
+    await page.fill("input[name='checks.0.checked_by']", "R100")
+    await page.select_option("select[name='aliases_checked']", aliases_checked)
+    await page.fill("textarea[name='summary']", summary)
