@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from web.identity import SignedIn, checked_form, context, current_staff, start_session
+from web.identity import SignedIn, checked_form, context, current_staff, is_read_only, start_session
 from web.inbox import build_inbox
 from web.passwords import password_matches
 from web.rendering import render
@@ -58,6 +58,8 @@ async def sign_out(request: Request) -> Response:
 
 @router.get("/inbox")
 async def inbox(request: Request, me: SignedIn) -> Response:
+    if is_read_only(me):  # auditors have no tasks: their start page is the search
+        return RedirectResponse("/search", status_code=303)
     ctx = context(request)
     open_cases = await ctx.cases.pending_tasks()
     built = build_inbox(me, ctx.staff.directory, open_cases, ctx.claims.all())
