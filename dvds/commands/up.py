@@ -18,7 +18,7 @@ from dvds.codec_server import CodecServerError, codec_server, load_codec_token, 
 from dvds.connection import connect
 from dvds.keys import KeyRing, KeysError, ensure_key_file, load_keys
 from dvds.output import fail
-from dvds.server import EmbeddedServer
+from dvds.server import EmbeddedServer, ServerError
 from dvds.settings import Settings
 from dvds.staff_file import StaffFile, StaffFileError, ensure_staff_file
 from web.serve import WebServerError, serving_inbox
@@ -43,7 +43,7 @@ def up(
         fail(str(err))
     try:
         asyncio.run(_up(settings, ui, keys, staff, token, web))
-    except (CodecServerError, WebServerError) as err:
+    except (CodecServerError, WebServerError, ServerError) as err:
         fail(str(err))
 
 
