@@ -1,6 +1,7 @@
 """The four phases, each measured the same way: from the first call to the last call's
 answer and the worker's last activity of the phase (so work the worker does after the
-client hears back is counted too).
+client hears back is counted too). Each runs on a chunk of the cases and adds to its
+Phase, so the bench can interleave engine and bare chunks on a machine whose load moves.
 
 - bare starts / engine import: N workflow starts, each running one activity.
 - bare lifecycle / engine lifecycle: one update a case; a case with a failure takes two
@@ -25,7 +26,7 @@ from bench.measure import Phase, each_bounded, timed
 from bench.worker_handle import WorkerProcess
 from dvds.case_client import CaseClient
 from dvds.importer.export import Plan, plan_import
-from dvds.importer.rows import RowContext
+from dvds.importer.rows import ImportRow, RowContext
 from dvds.importer.run import run_import, tally_for
 from states.policy import DeadlinePolicy
 from states.record import Actor, ReviewPriority
@@ -69,9 +70,8 @@ def plan(export: bytes, policy: DeadlinePolicy) -> Plan:
     return plan_import(export, context)
 
 
-def reviews_in(export: bytes, policy: DeadlinePolicy) -> list[Review]:
+def reviews_in(rows: list[ImportRow]) -> list[Review]:
     """One review a row; the possible failures to disclose (about 1%) are confirmed failures."""
-    rows = plan(export, policy).to_start
     failing = {r.case_ref for r in rows
                if r.case.historical and r.case.historical.priority is ReviewPriority.possible_failure_to_disclose}
     # At least one failure, so a small run still exercises the referral.
@@ -79,29 +79,37 @@ def reviews_in(export: bytes, policy: DeadlinePolicy) -> list[Review]:
     return [Review(r.case_ref, r.case_ref in failing) for r in rows]
 
 
-async def engine_import(cases: CaseClient, export: bytes, worker: WorkerProcess, concurrency: int,
-                        within: float) -> Phase:
-    """The importer's own entry points, in-process: plan the file, start its rows."""
+def timed_plan(export: bytes, policy: DeadlinePolicy, phase: Phase) -> Plan:
+    """The importer reads and checks the whole file first; that time counts to the import."""
+    began = time.perf_counter()
+    planned = plan(export, policy)
+    phase.seconds += time.perf_counter() - began
+    return planned
+
+
+async def engine_import(cases: CaseClient, rows: list[ImportRow], worker: WorkerProcess, concurrency: int,
+                        within: float, phase: Phase) -> None:
+    """The importer's own entry point, in-process, on these rows of the plan."""
     before = worker.status().get("activities", 0)
     began = time.perf_counter()
-    planned = plan(export, cases.policy)
-    tally = await run_import(cases, planned, tally_for(planned), concurrency)
+    part = Plan(rows_read=len(rows), to_start=rows)
+    tally = await run_import(cases, part, tally_for(part), concurrency)
     if tally.rejects or tally.already_imported:
         raise RuntimeError(f"the import did not start every row: {tally.counts()}")
     await worker.wait_for_activities(before + len(tally.started), within)
-    return Phase("engine import", len(tally.started), time.perf_counter() - began, activities=len(tally.started))
+    phase.seconds += time.perf_counter() - began
+    phase.cases += len(tally.started)
+    phase.activities += len(tally.started)
 
 
 async def engine_lifecycle(cases: CaseClient, reviews: list[Review], worker: WorkerProcess, concurrency: int,
-                           within: float) -> Phase:
+                           within: float, phase: Phase) -> None:
     before = worker.status().get("activities", 0)
     no_failure, failure, confirmed = example("review"), example("review_failure"), example("failure_confirmation")
     updates, activities = activities_for(reviews)
-    phase = Phase("engine lifecycle", len(reviews), updates=updates, activities=activities)
-    index = {r.ref: n for n, r in enumerate(reviews)}
 
     async def review(case: Review) -> None:
-        n = index[case.ref]
+        n = int(case.ref.rsplit("-", 1)[-1])
         reviewer = Actor(id=REVIEWERS[n % len(REVIEWERS)], role=Role.reviewer)
         snap = await timed(phase.latencies, cases.complete(case.ref, Task.review, reviewer,
                                                              failure if case.failure else no_failure))
@@ -115,17 +123,18 @@ async def engine_lifecycle(cases: CaseClient, reviews: list[Review], worker: Wor
     began = time.perf_counter()
     await each_bounded(reviews, concurrency, review)
     await worker.wait_for_activities(before + activities, within)
-    phase.seconds = time.perf_counter() - began
-    return phase
+    phase.seconds += time.perf_counter() - began
+    phase.cases += len(reviews)
+    phase.updates += updates
+    phase.activities += activities
 
 
 # ---- bare Temporal -------------------------------------------------------------------
 
 
 async def bare_starts(client: Client, queue: str, reviews: list[Review], worker: WorkerProcess, concurrency: int,
-                      within: float) -> Phase:
+                      within: float, phase: Phase) -> None:
     before = worker.status().get("activities", 0)
-    phase = Phase("bare starts", len(reviews), activities=len(reviews))
 
     async def start(case: Review) -> None:
         await client.start_workflow(BareWorkflow.run, id=f"bare-{case.ref}", task_queue=queue)
@@ -133,15 +142,15 @@ async def bare_starts(client: Client, queue: str, reviews: list[Review], worker:
     began = time.perf_counter()
     await each_bounded(reviews, concurrency, start)
     await worker.wait_for_activities(before + len(reviews), within)
-    phase.seconds = time.perf_counter() - began
-    return phase
+    phase.seconds += time.perf_counter() - began
+    phase.cases += len(reviews)
+    phase.activities += len(reviews)
 
 
 async def bare_lifecycle(client: Client, reviews: list[Review], worker: WorkerProcess, concurrency: int,
-                         within: float) -> Phase:
+                         within: float, phase: Phase) -> None:
     before = worker.status().get("activities", 0)
     updates, activities = activities_for(reviews)
-    phase = Phase("bare lifecycle", len(reviews), updates=updates, activities=activities)
 
     async def step(case: Review) -> None:
         handle = client.get_workflow_handle_for(BareWorkflow.run, f"bare-{case.ref}")
@@ -154,5 +163,7 @@ async def bare_lifecycle(client: Client, reviews: list[Review], worker: WorkerPr
     began = time.perf_counter()
     await each_bounded(reviews, concurrency, step)
     await worker.wait_for_activities(before + activities, within)
-    phase.seconds = time.perf_counter() - began
-    return phase
+    phase.seconds += time.perf_counter() - began
+    phase.cases += len(reviews)
+    phase.updates += updates
+    phase.activities += activities

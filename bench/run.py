@@ -13,15 +13,17 @@ import argparse
 import asyncio
 import io
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
+from typing import TypeVar
 
 from temporalio.client import Client
 
 from bench import open_cases
-from bench.measure import load_average, machine
-from bench.phases import bare_lifecycle, bare_starts, engine_import, engine_lifecycle, reviews_in
+from bench.measure import Phase, load_average, machine
+from bench.phases import bare_lifecycle, bare_starts, engine_import, engine_lifecycle, reviews_in, timed_plan
 from bench.profiling import Recording, hottest
 from bench.report import Report
 from bench.setup import BARE_QUEUE, CASE_QUEUE, BenchWorld, make_world
@@ -29,6 +31,8 @@ from bench.worker_handle import WorkerProcess, worker_env
 from dvds.case_client import CaseClient
 from dvds.connection import connect
 from dvds.demo_data import write_demo_export
+
+T = TypeVar("T")
 
 
 def demo_export(rows: int, seed: int, prefix: str = "BENCH") -> bytes:
@@ -52,38 +56,52 @@ async def outcome(client: Client, world: BenchWorld, cases: int, within: float) 
     return counts
 
 
+def chunks(items: list[T], size: int) -> list[list[T]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
 async def campaign(args: argparse.Namespace, world: BenchWorld) -> Report:
+    """Engine and bare in alternating chunks (bare first, then engine first, ...), so a
+    change in the machine's load falls on both alike."""
     report = Report(args.rows, args.concurrency, machine(), load_average())
     export = demo_export(args.rows, args.seed)
     address = world.server.address
     cases = CaseClient(await connect(address, world.keys), world.settings)
-    reviews = reviews_in(export, cases.policy)
+    plain = await Client.connect(address)
     within = args.phase_timeout
-
+    phases = {name: Phase(name, 0) for name in ("bare starts", "bare lifecycle", "engine import", "engine lifecycle")}
+    report.phases = phases
     bare = WorkerProcess("bare", BARE_QUEUE, world.home, worker_env(world.env, address, world.home, BARE_QUEUE))
-    await bare.start()
-    try:
-        plain = await Client.connect(address)
-        report.phases["bare starts"] = await bare_starts(plain, BARE_QUEUE, reviews, bare, args.concurrency, within)
-        report.phases["bare lifecycle"] = await bare_lifecycle(plain, reviews, bare, args.concurrency, within)
-        report.workers["bare"] = {**bare.memory(), **bare.status()}
-    finally:
-        bare.stop()
-
     engine = WorkerProcess("case", CASE_QUEUE, world.home, worker_env(world.env, address, world.home, CASE_QUEUE))
-    await engine.start()
-    recordings = []
-    if args.profile:
-        args.profile.mkdir(parents=True, exist_ok=True)
-        recordings = [Recording(engine.pid, args.profile / "worker.txt"),
-                      Recording(__import__("os").getpid(), args.profile / "client.txt")]
+    recordings: list[Recording] = []
     try:
-        report.phases["engine import"] = await engine_import(cases, export, engine, args.concurrency, within)
-        report.phases["engine lifecycle"] = await engine_lifecycle(cases, reviews, engine, args.concurrency, within)
+        await bare.start()
+        await engine.start()
+        if args.profile:
+            args.profile.mkdir(parents=True, exist_ok=True)
+            recordings = [Recording(engine.pid, args.profile / "worker.txt"),
+                          Recording(os.getpid(), args.profile / "client.txt")]
+        planned = timed_plan(export, cases.policy, phases["engine import"])
+        reviews = reviews_in(planned.to_start)
+        rows = chunks(planned.to_start, args.chunk)
+        for n, (row_chunk, review_chunk) in enumerate(zip(rows, chunks(reviews, args.chunk), strict=True)):
+            runs = [bare_starts(plain, BARE_QUEUE, review_chunk, bare, args.concurrency, within,
+                                phases["bare starts"]),
+                    engine_import(cases, row_chunk, engine, args.concurrency, within, phases["engine import"])]
+            for run in runs if n % 2 == 0 else reversed(runs):
+                await run
+        for n, review_chunk in enumerate(chunks(reviews, args.chunk)):
+            runs = [bare_lifecycle(plain, review_chunk, bare, args.concurrency, within, phases["bare lifecycle"]),
+                    engine_lifecycle(cases, review_chunk, engine, args.concurrency, within,
+                                     phases["engine lifecycle"])]
+            for run in runs if n % 2 == 0 else reversed(runs):
+                await run
+        report.workers["bare"] = {**bare.memory(), **bare.status()}
         report.workers["case"] = {**engine.memory(), **engine.status()}
     finally:
         for recording in recordings:
             recording.stop()
+        bare.stop()
         engine.stop()
     report.outcome = await outcome(cases.client, world, len(reviews), within)
     report.load_after = load_average()
@@ -121,6 +139,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rows", type=int, default=3582, help="historical rows (default: the Wiltshire review's)")
     parser.add_argument("--seed", type=int, default=2015, help="demo-data seed")
     parser.add_argument("--concurrency", type=int, default=16, help="calls in flight (the importer's default)")
+    parser.add_argument("--chunk", type=int, default=600, help="cases per chunk; engine and bare chunks alternate")
     parser.add_argument("--smoke", action="store_true", help="20 rows: checks the bench works, measures nothing")
     parser.add_argument("--open-cases", type=int, default=0, metavar="N",
                         help="instead: start N open cases, then time case show and task list")
@@ -132,6 +151,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.smoke:
         args.rows = 20
+        args.chunk = 10
         args.phase_timeout = min(args.phase_timeout, 240)
     return args
 
