@@ -47,6 +47,9 @@ def configure(log_format: str = "json", level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # transitions logs four INFO lines for every state change ("Finished processing state
+    # ... callbacks"): noise that cost the worker CPU on every task; warnings still show.
+    logging.getLogger("transitions").setLevel(max(level, logging.WARNING))
     # The case keys above say which case; the SDK's appended dict would only repeat it.
     from temporalio import activity, workflow
 

@@ -10,6 +10,7 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
+from transitions import Machine
 
 from states.deadlines import DeadlineBook
 from states.historical import imported_path
@@ -103,12 +104,25 @@ class Case:
         initial = CaseState.received
         if start.historical is not None:
             initial = self._import_history(start)
-        self.machine = build_machine(self, initial)
+        # The machine is built when a task first fires (see `machine`): until then the case
+        # is only read, and building one was most of the cost of previewing or starting a case.
+        self.state = str(initial)
+        self._machine: Machine | None = None
         if start.historical is None:
             self.deadlines.open("outcome", self.received_at, urgent=self.urgent)
         # A historical case was received years ago; its review is due from when it is imported.
         opened = started_at if start.historical is not None else self.received_at
         self.deadlines.sync(self.pending_tasks(), opened, self.urgent)
+
+    @property
+    def machine(self) -> Machine:
+        if self._machine is None:
+            self._machine = build_machine(self, CaseState(self.state))
+        return self._machine
+
+    def _trigger(self, trigger: str, record: TaskRecord | None) -> bool:
+        self.machine  # noqa: B018 - attaches the machine's `trigger` to this case
+        return bool(getattr(self, "trigger")(trigger, record))
 
     def _import_history(self, start: CaseInput) -> CaseState:
         facts = start.historical
@@ -335,7 +349,7 @@ class Case:
 
     def _fire(self, trigger: str, record: TaskRecord, now: datetime) -> TransitionRecord:
         source = self.current
-        if not getattr(self, "trigger")(trigger, record):
+        if not self._trigger(trigger, record):
             raise TaskRefused(f"rule: {trigger} was refused by the machine in state {source}")
         made = TransitionRecord(
             trigger=trigger, source=source, dest=self.current, at=now, task=record.task, actor=record.actor
@@ -358,11 +372,11 @@ class Case:
         )
         self.deadlines.meet("iopc_referral", referred_at)
         source = self.current
-        getattr(self, "trigger")("record_referral", None)
+        self._trigger("record_referral", None)
         self.transitions.append(TransitionRecord(trigger="record_referral", source=source, dest=self.current, at=referred_at))
         # The remedial disclosure may be done before the gateway accepts: then filing closes the case.
         if self.remediation_done():
-            getattr(self, "trigger")("close", None)
+            self._trigger("close", None)
             self.transitions.append(TransitionRecord(trigger="close", source=source, dest=self.current, at=referred_at))
         self.deadlines.sync(self.pending_tasks(), referred_at, self.urgent)
 
