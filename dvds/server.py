@@ -33,6 +33,9 @@ class ServerError(RuntimeError):
 
 def port_is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # SO_REUSEADDR, as the server itself binds: connections left in TIME_WAIT by a
+        # server that crashed a minute ago do not make the port taken; a listener does.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

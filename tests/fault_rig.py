@@ -1,0 +1,133 @@
+"""What the fault tests break on purpose: a worker in its own process (so SIGKILL is
+real), an SMTP server that can go away and come back on the same port, and an
+embedded Temporal server on its own data folder and port, stopped and started again."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from temporalio.client import Client
+
+from dvds.connection import connect
+from dvds.server import EmbeddedServer
+from dvds.settings import Settings
+from tests.loopback import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class WorkerProcess:
+    """`python worker.py` as deployed: settings from the environment, one log file."""
+
+    def __init__(self, address: str, queue: str, home: Path, name: str, **dvds_env: str) -> None:
+        self.env = {
+            **os.environ,
+            "TEMPORAL_ADDRESS": address,
+            "DVDS_TASK_QUEUE": queue,
+            "DVDS_HOME": str(home),
+            **{f"DVDS_{key.upper()}": value for key, value in dvds_env.items()},
+        }
+        self.log_path = home / f"{name}.log"
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self, within: float = 90.0) -> None:
+        with self.log_path.open("wb") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "worker.py", cwd=ROOT, env=self.env, stdout=log, stderr=log
+            )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        # The worker logs "worker started" once it polls its queue.
+        while "worker started" not in self.log_path.read_text(errors="replace"):
+            assert self.process.returncode is None, f"the worker exited; see {self.log_path}"
+            assert loop.time() < deadline, f"the worker did not start in time; see {self.log_path}"
+            await asyncio.sleep(0.1)
+
+    async def kill(self) -> None:
+        """SIGKILL: no graceful shutdown, in-flight activities and workflow tasks abandoned."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await asyncio.wait_for(self.process.wait(), 30)
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(self.process.wait(), 60)
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's naming
+        self.messages.append(message_from_bytes(envelope.original_content))
+        return "250 Message accepted for delivery"
+
+
+class RestartableSmtp:
+    """aiosmtpd on a fixed loopback port: `down()` closes it (connections refused),
+    `up()` opens it again. The messages it accepted are kept across both."""
+
+    def __init__(self) -> None:
+        self.inbox = _Inbox()
+        self.port = free_port()
+        self.controller: Controller | None = None
+        self.up()
+
+    @property
+    def messages(self) -> list[Message]:
+        return self.inbox.messages
+
+    def up(self) -> None:
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def down(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+class ServerOnDisk:
+    """The embedded server (dvds.server.EmbeddedServer, headless) on its own SQLite file
+    and port. `kill()` and `stop()` end it; `start()` brings it back on the same file."""
+
+    def __init__(self, home: Path) -> None:
+        self.settings = Settings(home=home, server_port=free_port())
+        self.server = EmbeddedServer(self.settings, ui=False)
+
+    @property
+    def address(self) -> str:
+        return self.server.address
+
+    async def start(self) -> Client:
+        await self.server.start(within=120)
+        return await connect(self.address)
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def kill(self) -> None:
+        process = self.server.process
+        assert process is not None
+        os.killpg(process.pid, signal.SIGKILL)  # the CLI and its server child, as a power cut would
+        process.wait()
+
+
+@asynccontextmanager
+async def server_on_disk(home: Path) -> AsyncIterator[ServerOnDisk]:
+    server = ServerOnDisk(home)
+    try:
+        yield server
+    finally:
+        server.stop()
