@@ -91,6 +91,7 @@ def build_worker(
             ArchiveActivities(client, default_archive_dir(settings)).archive_closed_cases,
         ],
         interceptors=[StaffGate(staff if staff is not None else StaffFile(settings.staff_path)), *interceptors],
+        max_cached_workflows=settings.max_cached_cases,
         workflow_runner=SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules(*SANDBOX_PASSTHROUGH)
         ),

@@ -109,7 +109,7 @@ async def campaign(args: argparse.Namespace, world: BenchWorld) -> Report:
 
 
 async def main(args: argparse.Namespace) -> int:
-    world = make_world(args.home)
+    world = make_world(args.home, args.cache)
     await world.server.start()
     try:
         if args.open_cases:
@@ -140,6 +140,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=2015, help="demo-data seed")
     parser.add_argument("--concurrency", type=int, default=16, help="calls in flight (the importer's default)")
     parser.add_argument("--chunk", type=int, default=600, help="cases per chunk; engine and bare chunks alternate")
+    parser.add_argument("--cache", type=int,
+                        help="max_cached_workflows of both workers (default: DVDS_MAX_CACHED_CASES, 1000)")
     parser.add_argument("--smoke", action="store_true", help="20 rows: checks the bench works, measures nothing")
     parser.add_argument("--open-cases", type=int, default=0, metavar="N",
                         help="instead: start N open cases, then time case show and task list")

@@ -36,15 +36,17 @@ class BenchWorld:
     @property
     def env(self) -> dict[str, str]:
         """What a worker or `dvds` subprocess needs to join this world."""
-        return {"DVDS_KEYS": self.keys.model_dump_json(), "DVDS_STAFF_FILE": str(self.settings.staff_path)}
+        return {"DVDS_KEYS": self.keys.model_dump_json(), "DVDS_STAFF_FILE": str(self.settings.staff_path),
+                "DVDS_MAX_CACHED_CASES": str(self.settings.max_cached_cases)}
 
 
-def make_world(home: Path | None = None) -> BenchWorld:
+def make_world(home: Path | None = None, max_cached_cases: int | None = None) -> BenchWorld:
     home = home or Path(tempfile.mkdtemp(prefix="dvds-bench-"))
     home.mkdir(parents=True, exist_ok=True)
     keys = KeyRing.generate()
     staff = home / "staff.json"
     staff.write_text(json.dumps(staff_directory()))
     settings = Settings(home=home, server_port=free_port(), ui_port=free_port(), task_queue=CASE_QUEUE,
-                        staff_file=staff, keys=SecretStr(keys.model_dump_json()), policy_file=None)
+                        staff_file=staff, keys=SecretStr(keys.model_dump_json()), policy_file=None,
+                        **({"max_cached_cases": max_cached_cases} if max_cached_cases else {}))
     return BenchWorld(home, keys, settings, EmbeddedServer(settings, ui=False))

@@ -68,8 +68,9 @@ async def build(kind: str, queue: str, count: ActivityCount) -> Worker:
     if kind == "bare":
         address = os.environ["TEMPORAL_ADDRESS"]
         client = await Client.connect(address)
+        # The SDK's defaults, with the case worker's cache size.
         return Worker(client, task_queue=queue, workflows=[BareWorkflow], activities=[bare_activity],
-                      interceptors=[count])
+                      interceptors=[count], max_cached_workflows=settings.max_cached_cases)
     return build_worker(await connect(), settings, task_queue=queue, interceptors=[count])
 
 

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     staff_file: Path | None = None  # unset: home/staff.json
     codec_port: int = 8234  # the codec server the Web UI decodes through
     codec_token: SecretStr | None = None  # unset: home/codec-token (created by dvds up)
+    # Open cases a worker keeps in memory (Temporal's max_cached_workflows): its memory
+    # follows this, not the number of open cases; a case outside it is replayed when it
+    # next gets a task. About 0.2 to 0.3 MB a case (BENCHMARKS.md).
+    max_cached_cases: int = 1000
 
     @property
     def sent_log(self) -> Path:

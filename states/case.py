@@ -122,7 +122,7 @@ class Case:
 
     def _trigger(self, trigger: str, record: TaskRecord | None) -> bool:
         self.machine  # noqa: B018 - attaches the machine's `trigger` to this case
-        return bool(getattr(self, "trigger")(trigger, record))
+        return bool(getattr(self, "trigger")(trigger, record))  # noqa: B009 - attached at runtime, unknown to mypy
 
     def _import_history(self, start: CaseInput) -> CaseState:
         facts = start.historical
