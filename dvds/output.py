@@ -22,6 +22,7 @@ from states.models import validation_summary
 console = Console()
 errors = Console(stderr=True)
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -66,6 +67,18 @@ def read_json_file(path: Path) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as err:
         fail(f"file: {path} is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})", 2)
+    except RecursionError:
+        fail(f"file: {path} is nested too deeply to be a submission", 2)
+    except ValueError:  # e.g. an integer past Python's 4300-digit limit
+        fail(f"file: {path} holds a number too large to read", 2)
+
+
+def validated(data: Any, model: type[M]) -> M:
+    """`data` as `model`, or a clean error naming each field and rule (never a value)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        fail(f"invalid input: {validation_message(err)}", 2)
 
 
 def emit_json(value: BaseModel | Sequence[BaseModel] | dict[str, Any]) -> None:

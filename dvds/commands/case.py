@@ -9,7 +9,7 @@ import typer
 
 from dvds.case_client import CaseClient, new_ref
 from dvds.connection import connect
-from dvds.output import console, emit_json, errors, fail, read_json_file, run, table, when
+from dvds.output import console, emit_json, errors, fail, read_json_file, run, table, validated, when
 from dvds.settings import Settings
 from dvds.subject_index import client_keys, subject_keys
 from states.machine import CaseState
@@ -32,7 +32,7 @@ def start(
     ref: str | None = typer.Option(None, help="Case reference; a new DVDS-YYYY-NNNNNNNN if omitted"),
 ) -> None:
     """Start a case for a new application and print its reference."""
-    application = Application.model_validate(read_json_file(file))
+    application = validated(read_json_file(file), Application)
 
     async def go() -> str:
         cases = await _client()

@@ -8,8 +8,9 @@ import typer
 
 from dvds.case_client import CaseClient, CaseListing
 from dvds.connection import connect
-from dvds.output import console, emit_json, read_json_file, run, table, when
+from dvds.output import console, emit_json, read_json_file, run, table, validated, when
 from dvds.settings import Settings
+from states.case import TASK_MODEL
 from states.record import Actor, CaseSnapshot
 from states.roles import TASK_ROLE, Role, Task
 
@@ -52,6 +53,7 @@ def complete(
 ) -> None:
     """Complete a human task on a case. Refused submissions change nothing."""
     submission = read_json_file(file)
+    validated(submission, TASK_MODEL[task])  # refused here, before reaching for the server
 
     async def go() -> CaseSnapshot:
         cases = CaseClient(await connect(), Settings())
