@@ -188,4 +188,11 @@ def _quoted(value: str) -> str:
 def _rpc_message(ref: str, err: RPCError) -> str:
     if err.status is RPCStatusCode.NOT_FOUND:
         return f"ref: no case {ref} on this server"
+    if err.status is RPCStatusCode.RESOURCE_EXHAUSTED:
+        # Temporal holds at most 10 submissions in flight per case; the SDK has already
+        # retried with backoff for about 10 s. Nothing was applied, so trying again is safe.
+        return f"case busy: {ref} has too many submissions waiting (is a worker running?); nothing changed, try again"
+    if err.status is RPCStatusCode.UNAVAILABLE:
+        # E.g. "workflow update was aborted": submissions held while no worker ran were let go.
+        return f"case busy: the server did not take the submission to {ref}; check `dvds case show {ref}`, try again"
     return f"the server refused the request ({err.status.name})"

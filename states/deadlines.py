@@ -22,6 +22,10 @@ class DeadlineBook:
     def all(self) -> list[Deadline]:
         return list(self._deadlines)
 
+    def restore(self, deadlines: list[Deadline]) -> None:
+        """Take up the deadlines a case carried over from its previous run."""
+        self._deadlines = list(deadlines)
+
     def open_names(self) -> list[str]:
         return [d.name for d in self._deadlines if d.open]
 

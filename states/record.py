@@ -75,6 +75,12 @@ class CaseInput(Record):
         default=None, description="The policy fixed into the case; clients set the one in force, else the built-in default"
     )
     subject_keys: list[str] = Field(default_factory=list, description="Blind index of the subject")
+    resume: CaseResume | None = Field(
+        default=None, description="Set only when a case continues as new: the record it carries over"
+    )
+    history_limit: int | None = Field(
+        default=None, ge=20, description="Continue as new past this many history events; unset: when Temporal suggests"
+    )
 
 
 class TaskRecord(Record):
@@ -150,3 +156,19 @@ class CaseSnapshot(BaseModel):
     referral: Referral | None = None
     priority: ReviewPriority | None = None
     linked_cases: list[str] = Field(default_factory=list)
+
+
+class CaseResume(Record):
+    """Everything a case has done, carried into its next run when its history grows long
+    (continue-as-new). The case is rebuilt from this and the start input, not replayed."""
+
+    state: CaseState
+    received_at: datetime
+    tasks: list[TaskRecord]
+    transitions: list[TransitionRecord]
+    deadlines: list[Deadline]
+    referral: Referral | None = None
+    notified: list[str] = Field(default_factory=list, description="'task:transitions' notices already sent")
+
+
+CaseInput.model_rebuild()

@@ -6,6 +6,8 @@ Updates (human tasks, each with a validator that refuses without changing anythi
 Queries: snapshot (no personal data), case_file (everything, for staff who need it)
 Timers: the next rung of an escalation ladder or the next breach, whichever is first.
 Activities: notify_task_waiting, escalate, refer_to_iopc.
+Continues as new when its history grows long (Temporal's suggestion, or the start input's
+history_limit), once nothing is in flight, carrying its record (states/resume.py).
 """
 
 from __future__ import annotations
@@ -21,16 +23,18 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ValidationError
 
-    from states.case import TASK_MODEL, Case, TaskRefused
+    from states.case import TASK_MODEL, TaskRefused
     from states.messages import CaseFile, Escalation, ReferralReceipt, ReferralRequest, TaskInput, TaskWaiting
     from states.models import validation_summary
     from states.policy import default_policy
     from states.record import CaseInput, CaseSnapshot
+    from states.resume import carried, rebuilt
     from states.roles import TASK_ROLE, Task
     from workflows import search
 
 NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 # The gateway is retried until it accepts: a referral must never be dropped.
+CONTINUE_AS_NEW = "continue-as-new-when-long"
 REFERRAL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10)
 )
@@ -40,24 +44,30 @@ REFERRAL_RETRY = RetryPolicy(
 class CaseWorkflow:
     @workflow.init
     def __init__(self, start: CaseInput) -> None:
-        self.case = Case(start, start.policy or default_policy(), workflow.now())
+        self.case, self._notified = rebuilt(start, start.policy or default_policy(), workflow.now())
         self._version = 0  # bumped by every accepted task; the main loop wakes on it
         self._background: list[asyncio.Task[Any]] = []
-        self._notified: set[tuple[str, str]] = set()
+        self._may_continue_as_new = False
         self._referral_started = False
         self._last_escalation: asyncio.Task[Any] | None = None
 
     @workflow.run
     async def run(self, start: CaseInput) -> CaseSnapshot:
+        # Cases started before continue-as-new existed replay without it, and never continue.
+        self._may_continue_as_new = workflow.patched(CONTINUE_AS_NEW)
         self._upsert_search_attributes()
         while not self.case.finished:
             self._notify_new_tasks()
             self._start_referral_if_due()
+            if self._continue_as_new_due():
+                workflow.continue_as_new(carried(self.case, self._notified))
             seen = self._version
             wakeup = self.case.deadlines.next_wakeup()
             timeout = None if wakeup is None else max(wakeup - workflow.now(), timedelta(milliseconds=1))
             try:
-                await workflow.wait_condition(lambda: self._version != seen, timeout=timeout)
+                await workflow.wait_condition(
+                    lambda: self._version != seen or self._continue_as_new_due(), timeout=timeout
+                )
             except asyncio.TimeoutError:
                 self._fire_due_rungs()
             self._upsert_search_attributes()
@@ -65,6 +75,16 @@ class CaseWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._upsert_search_attributes()
         return self.case.snapshot(workflow.now())
+
+    def _continue_as_new_due(self) -> bool:
+        """A long history, and nothing in flight: no activity (a referral still retrying
+        through an outage keeps the case in this run) and no update handler running."""
+        if not self._may_continue_as_new:
+            return False
+        info = workflow.info()
+        limit = self.case.start.history_limit
+        long = info.is_continue_as_new_suggested() or (limit is not None and info.get_current_history_length() >= limit)
+        return long and all(task.done() for task in self._background) and workflow.all_handlers_finished()
 
     # ---- queries -----------------------------------------------------------
 
