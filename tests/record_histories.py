@@ -1,0 +1,165 @@
+"""Record the event histories of representative cases into tests/histories/, for the
+replay test (tests/test_replay.py): `python -m tests.record_histories`.
+
+Re-record only when a change to CaseWorkflow is *meant* to change its commands and is
+guarded by `workflow.patched(...)` (README: Changing workflow code safely), so the new
+histories show the patched path; keep the old files too when old cases may still run.
+Payloads are encrypted with the fixed, test-only key ring in tests/histories/keys.json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+ROOT = Path(__file__).resolve().parent.parent
+HISTORIES = Path(__file__).resolve().parent / "histories"
+KEYS = HISTORIES / "keys.json"
+
+
+def replay_keys() -> Any:
+    from dvds.keys import KeyRing
+
+    return KeyRing.model_validate_json(KEYS.read_text())
+
+
+async def _disclosed(handle: WorkflowHandle[Any, Any]) -> None:
+    from states.roles import Task
+    from tests.cases import submit
+
+    for task, actor in [(Task.research, "R100"), (Task.risk_assessment, "RA200"), (Task.decision, "DM300"),
+                        (Task.disclosure, "DO400"), (Task.review, "RV500")]:
+        await submit(handle, task, actor)
+
+
+async def _declined(handle: WorkflowHandle[Any, Any]) -> None:
+    from states.roles import Task
+    from tests.cases import submit
+
+    await submit(handle, Task.research, "R100")
+    await submit(handle, Task.risk_assessment, "RA200")
+    await submit(handle, Task.decision, "DM300", "decision_decline")
+    await submit(handle, Task.review, "RV500")
+
+
+async def _withdrawn(handle: WorkflowHandle[Any, Any]) -> None:
+    from states.roles import Task
+    from tests.cases import submit
+
+    await submit(handle, Task.research, "R100")
+    await submit(handle, Task.withdrawal, "OP1")
+    await submit(handle, Task.review, "RV500")
+
+
+async def _escalated(handle: WorkflowHandle[Any, Any]) -> None:
+    """Rungs of the short policy fire (and the research breach) before the work is done."""
+    from states.record import CaseSnapshot
+    from states.roles import Task
+    from tests.cases import submit
+    from tests.short_policy import eventually
+
+    async def breached() -> bool:
+        snap = await handle.query("snapshot", result_type=CaseSnapshot)
+        return any(d.name == "outcome" and d.breaches for d in snap.deadlines)
+
+    await eventually(breached, within=120, what="the outcome breach")
+    await submit(handle, Task.deadline_extension, "SV700")
+    await _declined_after_research(handle)
+
+
+async def _declined_after_research(handle: WorkflowHandle[Any, Any]) -> None:
+    from states.roles import Task
+    from tests.cases import submit
+
+    await submit(handle, Task.research, "R100")
+    await submit(handle, Task.risk_assessment, "RA200")
+    await submit(handle, Task.decision, "DM300", "decision_decline")
+    await submit(handle, Task.review, "RV500")
+
+
+async def _historical_referred(handle: WorkflowHandle[Any, Any]) -> None:
+    from states.roles import Task
+    from tests.cases import submit
+    from tests.short_policy import referred
+
+    await submit(handle, Task.review, "RV500", "review_failure")
+    await submit(handle, Task.failure_confirmation, "PS600")
+    await referred(handle)
+    await submit(handle, Task.iopc_decision, "PS600")
+    await submit(handle, Task.remedial_disclosure, "DO400")
+
+
+def _historical_input() -> Any:
+    from dvds.importer.rows import ImportRow, RowContext, parse_row
+
+    cells = {"case_ref": f"HIST-2016-{uuid.uuid4().int % 10**6:06d}", "route": "right_to_ask",
+             "received_on": "2016-04-01", "applicant_relationship": "self", "person_at_risk_name": "Replay Person",
+             "subject_name": "Replay Subject", "decision": "declined", "decision_on": "2016-04-20",
+             "subject_has_relevant_history": "yes", "research_completed_on": "2016-04-05", "risk_level": "medium"}
+    parsed = parse_row(2, cells, RowContext(today=date(2024, 1, 31)))
+    assert isinstance(parsed, ImportRow), parsed
+    return parsed.case
+
+
+CASES: dict[str, tuple[dict[str, Any], Callable[[WorkflowHandle[Any, Any]], Awaitable[None]]]] = {
+    "disclosed": ({}, _disclosed),
+    "declined": ({}, _declined),
+    "withdrawn": ({}, _withdrawn),
+    "escalated": ({"short_policy": True}, _escalated),
+    "historical_referred": ({"historical": True}, _historical_referred),
+}
+
+
+async def record(client: Client, home: Path) -> None:
+    from states.record import CaseInput
+    from tests.cases import application, new_ref
+    from tests.short_policy import SHORT_POLICY, RecordingNotifier, watched_worker
+
+    async with watched_worker(client, RecordingNotifier(), home=home) as worker:
+        for name, (how, drive) in CASES.items():
+            if how.get("historical"):
+                start = _historical_input()
+            else:
+                start = CaseInput(ref=new_ref(), application=application(),
+                                  policy=SHORT_POLICY if how.get("short_policy") else None)
+            handle = await client.start_workflow("CaseWorkflow", start, id=start.ref, task_queue=worker.task_queue)
+            await drive(handle)
+            await handle.result()
+            history = await handle.fetch_history()
+            (HISTORIES / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1) + "\n")
+            print(f"recorded {name}: {len(history.events)} events")
+
+
+async def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    from dvds.codec import case_data_converter
+    from dvds.keys import KeyRing
+    from tests.conftest import temporal_binary
+    from workflows import search
+
+    HISTORIES.mkdir(exist_ok=True)
+    if not KEYS.exists():
+        KEYS.write_text(KeyRing.generate().model_dump_json(indent=1) + "\n")
+    os.environ["DVDS_KEYS"] = KEYS.read_text()
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(), data_converter=case_data_converter(replay_keys()),
+        search_attributes=search.ALL,
+    )
+    try:
+        await record(env.client, Path(os.environ.get("TMPDIR", "/tmp")) / f"dvds-record-{uuid.uuid4()}")
+    finally:
+        await env.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
