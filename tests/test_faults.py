@@ -72,6 +72,8 @@ class TestWorkerKilled:
                 worker = WorkerProcess(address, queue, tmp_path, f"worker-{number}", **channels)
                 workers.append(worker)
                 await worker.start()
+                if number == 0:
+                    await settled(handle)  # the research notice decided before research is done
                 if task is Task.iopc_decision:
                     await referred(handle, within=180)  # the referral the last worker died in the middle of
                 await submit(handle, task, actor, example)

@@ -58,7 +58,8 @@ class TestSameTaskAtOnce:
             handle = await start_case(client, worker)
             cases = clients(client, worker.task_queue, tmp_path)
             results = await asyncio.gather(*[outcome(cases, handle.id, Task.research, "R100") for _ in range(many)])
-            assert results.count("accepted") == 1 and results.count("refused") == many - 1
+            # On a loaded machine some may wait past the SDK's retries and be told "case busy".
+            assert results.count("accepted") == 1 and results.count("refused") + results.count("busy") == many - 1
             snap = await handle.query("snapshot", result_type=CaseSnapshot)
             assert snap.tasks_done == [Task.research] and len(snap.transitions) == 1
 
@@ -72,7 +73,7 @@ class TestSameTaskAtOnce:
             results = await asyncio.gather(*[
                 outcome(cases, handle.id, Task.decision, "DM300", "decision" if n % 2 else "decision_decline")
                 for n in range(40)])
-            assert results.count("accepted") == 1 and results.count("refused") == 39
+            assert results.count("accepted") == 1 and results.count("refused") + results.count("busy") == 39
             snap = await handle.query("snapshot", result_type=CaseSnapshot)
             assert snap.tasks_done == [Task.research, Task.risk_assessment, Task.decision]
 
@@ -112,6 +113,7 @@ class TestLongHistory:
         try:
             async with watched_worker(client, notifier, HttpIopcGateway(gateway.url), home=tmp_path) as worker:
                 handle = await start_case(client, worker, history_limit=20)
+                await settled(handle)  # else research may be done before the case first runs: never announced
                 steps = [(Task.research, "R100", None), (Task.risk_assessment, "RA200", None),
                          (Task.decision, "DM300", None), (Task.disclosure, "DO400", None),
                          (Task.review, "RV500", "review_failure"), (Task.failure_confirmation, "PS600", None)]
