@@ -214,6 +214,11 @@ class TestChannelsDown:
                 smtp.down()
                 gateway.accepting.clear()
                 handle = await start_case(client, worker, policy=SHORT_POLICY)
+
+                async def research_notice_failing() -> bool:
+                    return await retrying(handle, "notify_task_waiting", 2)
+
+                await eventually(research_notice_failing, what="the research notice failing")
                 await submit(handle, Task.research, "R100")
                 await submit(handle, Task.risk_assessment, "RA200")
                 await submit(handle, Task.decision, "DM300", "decision_decline")
