@@ -171,7 +171,9 @@ class CaseClient:
     async def pending_tasks(self, role: str | None = None, limit: int | None = None) -> list[CaseListing]:
         """Open cases waiting on a task, in the order staff should take them: the
         historical review queue by priority, then nearest deadline first."""
-        query = "ExecutionStatus = 'Running'"
+        # Scoped to this deployment's task queue: other deployments (or test runs) may
+        # share the namespace, and their cases are not this team's work.
+        query = f"ExecutionStatus = 'Running' AND TaskQueue = '{self.settings.task_queue.replace(chr(39), '')}'"
         if role:
             query += f" AND DvdsPendingRoles = '{_quoted(role)}'"
         cases = [c for c in await self.list_cases(query, limit) if c.pending_tasks]

@@ -33,7 +33,7 @@ async def closed_case(client: Client, worker: Worker) -> WorkflowHandle[Any, Any
     return handle
 
 
-async def eventually_gone(client: Client, ref: str, within: float = 30.0) -> None:
+async def eventually_gone(client: Client, ref: str, within: float = 120.0) -> None:
     """Poll until the server no longer has the case's history (deletion is asynchronous)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
