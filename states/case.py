@@ -24,7 +24,7 @@ from states.record import (
     TaskRecord,
     TransitionRecord,
 )
-from states.roles import ACTIONS, READ_ONLY_ROLES, READ_ONLY_RULE, TASK_ROLE, Task, separation_broken
+from states.roles import READ_ONLY_ROLES, READ_ONLY_RULE, TASK_ROLE, Task, separation_broken
 from states.submissions import (
     Decision,
     DecisionOutcome,
