@@ -27,6 +27,7 @@ from temporalio.api.common.v1 import Payloads
 from dvds.codec import EncryptionCodec
 from dvds.keys import KeysError
 from dvds.settings import Settings
+from dvds.uvicorn_background import serve_in_background, stop_serving
 
 _ACTIONS = ("encode", "decode")
 
@@ -121,22 +122,9 @@ class CodecServerError(Exception):
 
 async def start_codec_server(server: CodecServer, within: float = 20.0) -> asyncio.Task[None]:
     """Serve in the background; return once it listens."""
-    task = asyncio.create_task(server.serve())
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not server.started:
-        if task.done() or loop.time() > deadline:
-            # uvicorn exits (SystemExit) when it cannot bind; say so plainly.
-            with contextlib.suppress(BaseException):
-                await asyncio.wait_for(task, 1)
-            raise CodecServerError(
-                f"codec: cannot serve on 127.0.0.1:{server.config.port} (DVDS_CODEC_PORT sets the port)"
-            )
-        await asyncio.sleep(0.05)
-    return task
+    refusal = CodecServerError(f"codec: cannot serve on 127.0.0.1:{server.config.port} (DVDS_CODEC_PORT sets the port)")
+    return await serve_in_background(server, refusal, within)
 
 
 async def stop_codec_server(server: CodecServer, task: asyncio.Task[None]) -> None:
-    server.should_exit = True
-    with contextlib.suppress(BaseException):
-        await asyncio.wait_for(task, 10)
+    await stop_serving(server, task)

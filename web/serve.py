@@ -14,6 +14,7 @@ from temporalio.client import Client
 from dvds.audit.archive import default_archive_dir
 from dvds.case_client import CaseClient
 from dvds.settings import Settings
+from dvds.uvicorn_background import serve_in_background, stop_serving
 from web.app import create_app
 from web.claims import ClaimStore
 from web.context import StaffSource, WebContext
@@ -50,24 +51,14 @@ def web_server(app: FastAPI, host: str, port: int) -> WebServer:
 
 async def start_web_server(server: WebServer, within: float = 20.0) -> asyncio.Task[None]:
     """Serve in the background; return once it listens."""
-    task = asyncio.create_task(server.serve())
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not server.started:
-        if task.done() or loop.time() > deadline:
-            with contextlib.suppress(BaseException):  # uvicorn exits (SystemExit) when it cannot bind
-                await asyncio.wait_for(task, 1)
-            raise WebServerError(
-                f"web: cannot serve on {server.config.host}:{server.config.port} (DVDS_WEB_PORT sets the port)"
-            )
-        await asyncio.sleep(0.05)
-    return task
+    refusal = WebServerError(
+        f"web: cannot serve on {server.config.host}:{server.config.port} (DVDS_WEB_PORT sets the port)"
+    )
+    return await serve_in_background(server, refusal, within)
 
 
 async def stop_web_server(server: WebServer, task: asyncio.Task[None]) -> None:
-    server.should_exit = True
-    with contextlib.suppress(BaseException):
-        await asyncio.wait_for(task, 10)
+    await stop_serving(server, task)
 
 
 @contextlib.asynccontextmanager
