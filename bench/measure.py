@@ -22,6 +22,14 @@ class Phase:
     updates: int = 0
     activities: int = 0
     latencies: list[float] = field(default_factory=list)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # by process: server, worker, client
+
+    def add_cpu(self, spent: dict[str, float]) -> None:
+        for process, seconds in spent.items():
+            self.cpu_seconds[process] = self.cpu_seconds.get(process, 0.0) + seconds
+
+    def cpu_ms_per_case(self) -> dict[str, float]:
+        return {p: round(s * 1000 / self.cases, 2) for p, s in self.cpu_seconds.items()} if self.cases else {}
 
     @property
     def per_second(self) -> float:
@@ -52,6 +60,30 @@ async def timed(latencies: list[float], call: Awaitable[T]) -> T:
     result = await call
     latencies.append(time.perf_counter() - began)
     return result
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used (all its threads), from /proc/PID/stat."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds each named process spends between `start()` and `spent()`: where a
+    phase's work went (the server, the worker, the client side)."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self._began: dict[str, float] = {}
+
+    def start(self) -> None:
+        self._began = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+
+    def spent(self) -> dict[str, float]:
+        return {name: cpu_seconds(pid) - self._began.get(name, 0.0) for name, pid in self.pids.items()}
 
 
 def peak_rss_mb(pid: int) -> float | None:

@@ -31,7 +31,8 @@ class Report:
         phases = {
             name: {"cases": p.cases, "seconds": round(p.seconds, 3), "cases_per_second": round(p.per_second, 1),
                    "updates": p.updates, "activities": p.activities,
-                   "update_p50_ms": _ms(p.percentile(0.5)), "update_p99_ms": _ms(p.percentile(0.99))}
+                   "update_p50_ms": _ms(p.percentile(0.5)), "update_p99_ms": _ms(p.percentile(0.99)),
+                   "cpu_ms_per_case": p.cpu_ms_per_case()}
             for name, p in self.phases.items()
         }
         ratios = {}
@@ -58,6 +59,12 @@ class Report:
                          f"{p['updates']:>9}{p['activities']:>11}{_cell(p['update_p50_ms']):>8}"
                          f"{_cell(p['update_p99_ms']):>8}")
         lines.append("")
+        if any(p["cpu_ms_per_case"] for p in data["phases"].values()):
+            lines.append("CPU ms per case (server, worker, client):")
+            for name, p in data["phases"].items():
+                cpu = p["cpu_ms_per_case"]
+                lines.append(f"  {name:<18}" + "  ".join(f"{k} {v:.1f}" for k, v in cpu.items()))
+            lines.append("")
         for name, value in data["ratios"].items():
             verdict = "meets" if value >= TARGET_RATIO else "MISSES"
             lines.append(f"ratio {name}: {value:.2f} ({verdict} the {TARGET_RATIO} target)")

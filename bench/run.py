@@ -17,12 +17,13 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import TypeVar
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from temporalio.client import Client
 
 from bench import open_cases
-from bench.measure import Phase, load_average, machine
+from bench.measure import CpuMeter, Phase, load_average, machine
 from bench.phases import bare_lifecycle, bare_starts, engine_import, engine_lifecycle, reviews_in, timed_plan
 from bench.profiling import Recording, hottest
 from bench.report import Report
@@ -60,6 +61,16 @@ def chunks(items: list[T], size: int) -> list[list[T]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
+async def alternate(runs: list[tuple[Phase, Coroutine[Any, Any, None]]], n: int, meters: dict[str, CpuMeter]) -> None:
+    """Run a chunk of each kind, bare first in even chunks and engine first in odd ones,
+    counting the CPU each process spends on each."""
+    for phase, run in runs if n % 2 == 0 else reversed(runs):
+        meter = meters[phase.name.split()[0]]
+        meter.start()
+        await run
+        phase.add_cpu(meter.spent())
+
+
 async def campaign(args: argparse.Namespace, world: BenchWorld) -> Report:
     """Engine and bare in alternating chunks (bare first, then engine first, ...), so a
     change in the machine's load falls on both alike."""
@@ -81,21 +92,25 @@ async def campaign(args: argparse.Namespace, world: BenchWorld) -> Report:
             args.profile.mkdir(parents=True, exist_ok=True)
             recordings = [Recording(engine.pid, args.profile / "worker.txt"),
                           Recording(os.getpid(), args.profile / "client.txt")]
+        assert world.server.process is not None
+        meters = {"bare": CpuMeter({"server": world.server.process.pid, "worker": bare.pid, "client": os.getpid()}),
+                  "engine": CpuMeter({"server": world.server.process.pid, "worker": engine.pid,
+                                      "client": os.getpid()})}
         planned = timed_plan(export, cases.policy, phases["engine import"])
         reviews = reviews_in(planned.to_start)
         rows = chunks(planned.to_start, args.chunk)
         for n, (row_chunk, review_chunk) in enumerate(zip(rows, chunks(reviews, args.chunk), strict=True)):
-            runs = [bare_starts(plain, BARE_QUEUE, review_chunk, bare, args.concurrency, within,
-                                phases["bare starts"]),
-                    engine_import(cases, row_chunk, engine, args.concurrency, within, phases["engine import"])]
-            for run in runs if n % 2 == 0 else reversed(runs):
-                await run
+            runs = [(phases["bare starts"], bare_starts(plain, BARE_QUEUE, review_chunk, bare, args.concurrency,
+                                                        within, phases["bare starts"])),
+                    (phases["engine import"], engine_import(cases, row_chunk, engine, args.concurrency, within,
+                                                            phases["engine import"]))]
+            await alternate(runs, n, meters)
         for n, review_chunk in enumerate(chunks(reviews, args.chunk)):
-            runs = [bare_lifecycle(plain, review_chunk, bare, args.concurrency, within, phases["bare lifecycle"]),
-                    engine_lifecycle(cases, review_chunk, engine, args.concurrency, within,
-                                     phases["engine lifecycle"])]
-            for run in runs if n % 2 == 0 else reversed(runs):
-                await run
+            runs = [(phases["bare lifecycle"], bare_lifecycle(plain, review_chunk, bare, args.concurrency, within,
+                                                              phases["bare lifecycle"])),
+                    (phases["engine lifecycle"], engine_lifecycle(cases, review_chunk, engine, args.concurrency,
+                                                                  within, phases["engine lifecycle"]))]
+            await alternate(runs, n, meters)
         report.workers["bare"] = {**bare.memory(), **bare.status()}
         report.workers["case"] = {**engine.memory(), **engine.status()}
     finally:
