@@ -61,8 +61,8 @@ class StaffFile:
             return (0, 0)
         return (stat.st_mtime_ns, stat.st_size)
 
-    @property
-    def directory(self) -> StaffDirectory:
+    def current(self) -> StaffDirectory:
+        """The directory, re-read if the file changed since it was last looked at."""
         stamp = self._stat()
         if stamp != self._stamp:
             self._stamp = stamp
@@ -73,11 +73,18 @@ class StaffFile:
                 logger.error("staff directory not reloaded; keeping the last good one", error=str(err))
         return self._directory
 
+    @property
+    def directory(self) -> StaffDirectory:
+        return self.current()
+
+    # The staff gate asks who someone is, then (after the case's own rules) whether they
+    # hold the role: the file is looked at on the first question only. A stat releases
+    # the GIL inside the case's workflow task, so once per task is enough.
     def identity_refusal(self, staff_id: str) -> str | None:
-        return self.directory.identity_refusal(staff_id)
+        return self.current().identity_refusal(staff_id)
 
     def refusal(self, staff_id: str, role: Role) -> str | None:
-        return self.directory.refusal(staff_id, role)
+        return self._directory.refusal(staff_id, role)
 
 
 def ensure_staff_file(settings: Settings) -> bool:

@@ -10,11 +10,10 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from transitions import Machine
 
 from states.deadlines import DeadlineBook
 from states.historical import imported_path
-from states.machine import FINAL_STATES, OPEN_BEFORE_OUTCOME, RULES, CaseState, build_machine
+from states.machine import FINAL_STATES, OPEN_BEFORE_OUTCOME, RULES, CaseState, fire, shared_machine
 from states.policy import DeadlinePolicy
 from states.record import (
     Actor,
@@ -104,25 +103,16 @@ class Case:
         initial = CaseState.received
         if start.historical is not None:
             initial = self._import_history(start)
-        # The machine is built when a task first fires (see `machine`): until then the case
-        # is only read, and building one was most of the cost of previewing or starting a case.
+        # The transitions machine sets `state`; one machine serves every case (states/machine.py).
         self.state = str(initial)
-        self._machine: Machine | None = None
         if start.historical is None:
             self.deadlines.open("outcome", self.received_at, urgent=self.urgent)
         # A historical case was received years ago; its review is due from when it is imported.
         opened = started_at if start.historical is not None else self.received_at
         self.deadlines.sync(self.pending_tasks(), opened, self.urgent)
 
-    @property
-    def machine(self) -> Machine:
-        if self._machine is None:
-            self._machine = build_machine(self, CaseState(self.state))
-        return self._machine
-
     def _trigger(self, trigger: str, record: TaskRecord | None) -> bool:
-        self.machine  # noqa: B018 - attaches the machine's `trigger` to this case
-        return bool(getattr(self, "trigger")(trigger, record))  # noqa: B009 - attached at runtime, unknown to mypy
+        return fire(self, trigger, record)
 
     def _import_history(self, start: CaseInput) -> CaseState:
         facts = start.historical
@@ -293,7 +283,7 @@ class Case:
         trigger = _trigger_for(task, submission)
         assert trigger is not None
         record = TaskRecord(task=task, actor=actor, at=now, submission=submission.model_dump(mode="json"))
-        transitions = self.machine.get_transitions(trigger=trigger, source=self.state)
+        transitions = shared_machine().get_transitions(trigger=trigger, source=self.state)
         failing = [
             next((c.func for c in t.conditions if self._holds(c.func, record) != c.target), None)
             for t in transitions

@@ -7,6 +7,7 @@ names of rules (`RULES` says each in words); `Case` in states/case.py implements
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from transitions import Machine
@@ -75,8 +76,9 @@ RULES: dict[str, str] = {
 FINAL_STATES = frozenset({S.closed})
 
 
-def build_machine(model: object, initial: CaseState, graph: bool = False) -> Machine:
-    """Attach the case machine to `model`. `graph=True` builds the mermaid-capable one."""
+def build_machine(model: object | None, initial: CaseState, graph: bool = False) -> Machine:
+    """The case machine; attached to `model` unless it is None. `graph=True` builds the
+    mermaid-capable one."""
     options: dict[str, Any] = {
         "model": model,
         "states": [s.value for s in CaseState],
@@ -92,6 +94,23 @@ def build_machine(model: object, initial: CaseState, graph: bool = False) -> Mac
 
         return GraphMachine(**options, graph_engine="mermaid", show_conditions=True, title="DVDS case")
     return Machine(**options)
+
+
+@cache
+def shared_machine() -> Machine:
+    """One machine for every case in the process, bound to none of them: a case fires a
+    trigger through `fire`. Binding a machine to each case (transitions attaches ~40
+    trigger and state methods to its model) was most of the domain's cost per task, and
+    inside the workflow sandbox far more. Nothing in it changes after it is built (no
+    queue, no callbacks that keep state), so workflows on many threads can share it."""
+    return build_machine(None, CaseState.received)
+
+
+def fire(model: object, trigger: str, *args: Any) -> bool:
+    """Fire `trigger` on `model` (which has a `state`): conditions are the model's methods
+    named in TRANSITIONS. False if no transition's conditions hold; MachineError if the
+    trigger is not valid in the model's state."""
+    return bool(shared_machine().events[trigger].trigger(model, *args))
 
 
 def _names(source: Any) -> str | list[str]:
