@@ -40,13 +40,25 @@ from workflows.staff_gate import StaffGate, StaffLookup
 
 logger = structlog.get_logger()
 
-# structlog's JSON renderer imports lazily when the SDK logs a failed activation from
-# inside the sandbox, which the sandbox refused: the log line was lost.
+# Modules the workflow sandbox shares with the worker instead of importing afresh for
+# each workflow. structlog: its JSON renderer imports lazily when the SDK logs a failed
+# activation from inside the sandbox, which the sandbox refused (the line was lost).
 SANDBOX_PASSTHROUGH = ("structlog",)
-# The sandbox imports workflows/ afresh for every workflow it runs (a new case, or one
-# replayed after leaving the cache). With PYTHONDONTWRITEBYTECODE set, as containers
-# often do, there is no .pyc and each import compiled case.py from source: about a
-# quarter of the worker's CPU in the bench profile. The bytecode is written once here.
+# workflows/: re-importing workflows/case.py (and introspecting its 22 handlers) for every
+# case the worker started or replayed was the largest cost the case engine added to bare
+# Temporal: 2.3 ms of CPU a time, against 0.15 ms passed through, and the largest share
+# of the worker's memory per cached case (BENCHMARKS.md). The module keeps no state of
+# its own (the case lives in each workflow instance; states/ is passed through already)
+# and takes time and randomness only from `workflow`. The sandbox still isolates each
+# workflow's event loop and restricts builtins. What passing it through gives up: calls
+# the sandbox would refuse made from workflows/ itself (datetime.now, random, os, ...).
+# `strict_sandbox` (DVDS_STRICT_SANDBOX=1) restores that check, and the test suite runs
+# every workflow under it, so such a call fails the tests before it reaches a deployment.
+WORKFLOWS_PASSTHROUGH = ("workflows",)
+# The strict sandbox imports workflows/ afresh for every workflow it runs. With
+# PYTHONDONTWRITEBYTECODE set, as containers often do, there is no .pyc and each import
+# compiled case.py from source (a quarter of the worker's CPU in the first bench
+# profile, when every worker ran that way). The bytecode is written once here.
 WORKFLOW_SOURCES = Path(__file__).resolve().parent / "workflows"
 # Working-day deadlines need bank holidays; loaded here, outside the sandbox (see
 # states.policy.preload_bank_holidays). Years a deadline of a case alive now can fall in.
@@ -92,10 +104,15 @@ def build_worker(
         ],
         interceptors=[StaffGate(staff if staff is not None else StaffFile(settings.staff_path)), *interceptors],
         max_cached_workflows=settings.max_cached_cases,
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*SANDBOX_PASSTHROUGH)
-        ),
+        workflow_runner=sandbox(strict=settings.strict_sandbox),
     )
+
+
+def sandbox(strict: bool) -> SandboxedWorkflowRunner:
+    """The workflow sandbox: workflows/ passed through, or with `strict`, re-imported
+    with every restriction for each workflow (tests, replay checks)."""
+    passthrough = SANDBOX_PASSTHROUGH if strict else SANDBOX_PASSTHROUGH + WORKFLOWS_PASSTHROUGH
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*passthrough))
 
 
 async def run_worker(settings: Settings | None = None, client: Client | None = None) -> None:

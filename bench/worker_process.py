@@ -2,7 +2,8 @@
 `python -m bench.worker_process case|bare QUEUE STATUS_FILE`.
 
 `case` is the real worker (worker.build_worker, settings from DVDS_*); `bare` runs
-BareWorkflow with the SDK's defaults plus the same cache size. Both count finished
+BareWorkflow with the SDK's defaults, plus the case worker's cache size and its workflow
+module passed through the sandbox as the case worker's is. Both count finished
 activities and the workflows in their cache, and write them to STATUS_FILE a few times
 a second: the bench waits on those counts to know a phase's work is done.
 """
@@ -24,6 +25,7 @@ from temporalio.worker import (
     Interceptor,
     Worker,
 )
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from bench.bare import BareWorkflow, bare_activity
 from dvds import logs
@@ -68,9 +70,11 @@ async def build(kind: str, queue: str, count: ActivityCount) -> Worker:
     if kind == "bare":
         address = os.environ["TEMPORAL_ADDRESS"]
         client = await Client.connect(address)
-        # The SDK's defaults, with the case worker's cache size.
+        # The SDK's defaults, with the case worker's cache size and, like the case worker,
+        # its workflow module passed through the sandbox (worker.py: sandbox).
+        runner = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules("bench"))
         return Worker(client, task_queue=queue, workflows=[BareWorkflow], activities=[bare_activity],
-                      interceptors=[count], max_cached_workflows=settings.max_cached_cases)
+                      interceptors=[count], max_cached_workflows=settings.max_cached_cases, workflow_runner=runner)
     return build_worker(await connect(), settings, task_queue=queue, interceptors=[count])
 
 

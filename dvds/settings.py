@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     # follows this, not the number of open cases; a case outside it is replayed when it
     # next gets a task. About 0.2 to 0.3 MB a case (BENCHMARKS.md).
     max_cached_cases: int = 1000
+    # The full sandbox: workflows/ re-imported, with every restriction, for each case the
+    # worker runs. Off in production, where workflows/ is passed through (worker.py says
+    # why); the test suite turns it on, so workflow code is checked under it.
+    strict_sandbox: bool = False
 
     @property
     def sent_log(self) -> Path:

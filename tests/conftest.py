@@ -27,6 +27,8 @@ if str(ROOT) not in sys.path:
 TEST_KEYS = KeyRing.generate()
 os.environ["DVDS_KEYS"] = TEST_KEYS.model_dump_json()
 os.environ["DVDS_STAFF_FILE"] = str(ROOT / "examples" / "staff.json")
+# Workflow code runs under the full sandbox in every test worker (worker.py: sandbox).
+os.environ.setdefault("DVDS_STRICT_SANDBOX", "1")
 
 
 def temporal_binary() -> str:

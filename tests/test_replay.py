@@ -11,13 +11,12 @@ import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from dvds.codec import case_data_converter
 from states.policy import preload_bank_holidays
 from states.record import CaseInput, CaseSnapshot
 from tests.record_histories import CASES, HISTORIES, replay_keys
-from worker import BANK_HOLIDAY_YEARS, SANDBOX_PASSTHROUGH
+from worker import BANK_HOLIDAY_YEARS, sandbox
 from workflows.case import CaseWorkflow
 
 RECORDED = sorted(p for p in HISTORIES.glob("*.json") if p.name != "keys.json")
@@ -27,15 +26,14 @@ def history(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(path.stem, path.read_text())
 
 
-def replayer(workflow_class: type) -> Replayer:
-    """As the worker runs workflows: its sandbox passthrough, bank holidays preloaded, the codec."""
+def replayer(workflow_class: type, strict: bool = True) -> Replayer:
+    """As the worker runs workflows: its sandbox (strict, or as deployed), bank holidays
+    preloaded, the codec."""
     preload_bank_holidays(BANK_HOLIDAY_YEARS)
     return Replayer(
         workflows=[workflow_class],
         data_converter=case_data_converter(replay_keys()),
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*SANDBOX_PASSTHROUGH)
-        ),
+        workflow_runner=sandbox(strict=strict),
     )
 
 
@@ -56,10 +54,12 @@ def test_every_representative_case_is_recorded() -> None:
     assert sorted(p.stem for p in RECORDED) == sorted(CASES)
 
 
+@pytest.mark.parametrize("strict", [True, False], ids=["strict sandbox", "sandbox as deployed"])
 @pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])
-async def test_recorded_case_replays(path: Path) -> None:
-    """Today's CaseWorkflow replays the recorded case without a nondeterminism error."""
-    result = await replayer(CaseWorkflow).replay_workflow(history(path), raise_on_replay_failure=False)
+async def test_recorded_case_replays(path: Path, strict: bool) -> None:
+    """Today's CaseWorkflow replays the recorded case without a nondeterminism error, both
+    under the full sandbox and with workflows/ passed through as a deployed worker runs it."""
+    result = await replayer(CaseWorkflow, strict).replay_workflow(history(path), raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.stem}: {result.replay_failure}"
 
 
