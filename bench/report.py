@@ -67,7 +67,7 @@ class Report:
             lines.append("")
         for name, value in data["ratios"].items():
             verdict = "meets" if value >= TARGET_RATIO else "MISSES"
-            lines.append(f"ratio {name}: {value:.2f} ({verdict} the {TARGET_RATIO} target)")
+            lines.append(f"ratio {name}: {value:.3f} ({verdict} the {TARGET_RATIO} target)")
         engine = self.phases.get("engine lifecycle")
         if engine and engine.latencies:
             p99 = engine.percentile(0.99) or 0.0
