@@ -16,8 +16,8 @@ import json
 import os
 import shutil
 import sys
-from pathlib import Path
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 from temporalio.client import Client

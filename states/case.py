@@ -25,9 +25,9 @@ from states.record import (
 )
 from states.roles import READ_ONLY_ROLES, READ_ONLY_RULE, TASK_ROLE, Task, separation_broken
 from states.submissions import (
+    DeadlineExtension,
     Decision,
     DecisionOutcome,
-    DeadlineExtension,
     Disclosure,
     FailureConfirmation,
     FailureType,
@@ -126,7 +126,7 @@ class Case:
             CaseState.disclosed: facts.disclosure_delivered_on,
         }
         path = imported_path(facts)
-        for source, dest in zip(path, path[1:]):
+        for source, dest in zip(path, path[1:], strict=False):
             on = dates.get(dest) or facts.received_on
             self.transitions.append(
                 TransitionRecord(
@@ -363,7 +363,9 @@ class Case:
         self.deadlines.meet("iopc_referral", referred_at)
         source = self.current
         self._trigger("record_referral", None)
-        self.transitions.append(TransitionRecord(trigger="record_referral", source=source, dest=self.current, at=referred_at))
+        self.transitions.append(
+            TransitionRecord(trigger="record_referral", source=source, dest=self.current, at=referred_at)
+        )
         # The remedial disclosure may be done before the gateway accepts: then filing closes the case.
         if self.remediation_done():
             self._trigger("close", None)
