@@ -31,7 +31,8 @@ class Settings(BaseSettings):
     codec_token: SecretStr | None = None  # unset: home/codec-token (created by dvds up)
     # Open cases a worker keeps in memory (Temporal's max_cached_workflows): its memory
     # follows this, not the number of open cases; a case outside it is replayed when it
-    # next gets a task. About 0.2 to 0.3 MB a case (BENCHMARKS.md).
+    # next gets a task. About 0.15 MB a case (BENCHMARKS.md); for a review campaign, set it
+    # above the number of cases under review so none is replayed when its review comes.
     max_cached_cases: int = 1000
     # The full sandbox: workflows/ re-imported, with every restriction, for each case the
     # worker runs. Off in production, where workflows/ is passed through (worker.py says
