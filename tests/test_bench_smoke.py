@@ -29,6 +29,26 @@ class TestBenchSmoke:
         assert figures["phases"]["engine lifecycle"]["updates"] == figures["phases"]["bare lifecycle"]["updates"]
         assert set(figures["ratios"]) == {"import_vs_bare_starts", "lifecycle_vs_bare"}
         assert figures["workers"]["case"]["peak_rss_mb"] > 0
+        # Where each phase's CPU went, per process (from /proc): the server worked in every phase.
+        for phase in figures["phases"].values():
+            assert set(phase["cpu_ms_per_case"]) == {"server", "worker", "client"}
+            assert phase["cpu_ms_per_case"]["server"] > 0
         outcome = figures["outcome"]
         assert outcome["closed"] + outcome["referred"] == 20
         assert outcome["referred"] == outcome["iopc_outbox_files"] >= 1
+
+    def test_open_cases_run_starts_every_case_and_times_the_commands(self, tmp_path: Path) -> None:
+        """`--open-cases N` (in chunks) leaves N cases open and times case show, task list and case list."""
+        out = tmp_path / "open.json"
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.run", "--open-cases", "30", "--chunk", "10", "--json", str(out),
+             "--home", str(tmp_path / "home")],
+            cwd=ROOT, capture_output=True, text=True, timeout=280,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        figures = json.loads(out.read_text())
+        assert figures["open_count"] == 30
+        commands = figures["commands_seconds"]
+        assert sum(c.startswith("dvds case show ") for c in commands) == 3
+        assert {"dvds task list --role reviewer --json", "dvds case list --state received --json"} <= set(commands)
+        assert figures["worker"]["peak_rss_mb"] > 0
