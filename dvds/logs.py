@@ -90,7 +90,8 @@ def configure(log_format: str = "json", level: int = logging.INFO) -> None:
     handler.setFormatter(formatter)
     root = logging.getLogger()
     for previous in root.handlers:
-        previous.close()
+        if isinstance(previous, _WrittenInBackground):  # configured before: stop its writer thread
+            previous.close()
     root.handlers[:] = [_WrittenInBackground(handler)]
     root.setLevel(level)
     # transitions logs four INFO lines for every state change ("Finished processing state
