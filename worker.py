@@ -93,7 +93,6 @@ def build_worker(
     come after the staff gate (the bench counts activities with one). `channels` replaces
     the notification and IOPC activities that `activities_for` picks (tests pass fakes)."""
     preload_bank_holidays(BANK_HOLIDAY_YEARS)
-    compileall.compile_dir(WORKFLOW_SOURCES, quiet=2)  # a read-only install keeps compiling; it still works
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
@@ -111,6 +110,8 @@ def build_worker(
 def sandbox(strict: bool) -> SandboxedWorkflowRunner:
     """The workflow sandbox: workflows/ passed through, or with `strict`, re-imported
     with every restriction for each workflow (tests, replay checks)."""
+    if strict:  # only the strict sandbox imports workflows/ per workflow, so only it needs the bytecode
+        compileall.compile_dir(WORKFLOW_SOURCES, quiet=2)  # a read-only install keeps compiling; it still works
     passthrough = SANDBOX_PASSTHROUGH if strict else SANDBOX_PASSTHROUGH + WORKFLOWS_PASSTHROUGH
     return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*passthrough))
 

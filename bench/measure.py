@@ -42,6 +42,10 @@ class Phase:
         return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+def chunks(items: list[T], size: int) -> list[list[T]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
 async def each_bounded(items: Iterable[T], concurrency: int, work: Callable[[T], Awaitable[None]]) -> None:
     """`work` on every item, at most `concurrency` at once (one shared iterator)."""
     pending = iter(items)

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.measure import Phase, load_average, machine, rss_mb
+from bench.measure import Phase, chunks, load_average, machine, rss_mb
 from bench.phases import engine_import, timed_plan
 from bench.setup import CASE_QUEUE, BenchWorld
 from bench.worker_handle import ROOT, WorkerProcess, worker_env
@@ -96,9 +96,8 @@ async def run(args: argparse.Namespace, world: BenchWorld) -> OpenCasesReport:
             # worker takes their first tasks, and a backlog of tens of thousands of tasks
             # makes the dev server spill its task queue to SQLite (60,000 in one go started
             # 17 cases a second, the server at a full core, against ~45 in chunks).
-            for n in range(0, len(planned.to_start), args.chunk):
-                await engine_import(cases, planned.to_start[n:n + args.chunk], engine, args.concurrency,
-                                    args.phase_timeout, report.start)
+            for chunk in chunks(planned.to_start, args.chunk):
+                await engine_import(cases, chunk, engine, args.concurrency, args.phase_timeout, report.start)
         finally:
             sampling.cancel()
         report.open_count = (await cases.client.count_workflows(

@@ -18,12 +18,12 @@ import shutil
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio.client import Client
 
 from bench import open_cases
-from bench.measure import CpuMeter, Phase, load_average, machine
+from bench.measure import CpuMeter, Phase, chunks, load_average, machine
 from bench.phases import bare_lifecycle, bare_starts, engine_import, engine_lifecycle, reviews_in, timed_plan
 from bench.profiling import Recording, hottest
 from bench.report import Report
@@ -32,8 +32,6 @@ from bench.worker_handle import WorkerProcess, worker_env
 from dvds.case_client import CaseClient
 from dvds.connection import connect
 from dvds.demo_data import write_demo_export
-
-T = TypeVar("T")
 
 
 def demo_export(rows: int, seed: int, prefix: str = "BENCH") -> bytes:
@@ -55,10 +53,6 @@ async def outcome(client: Client, world: BenchWorld, cases: int, within: float) 
         await asyncio.sleep(0.5)
     counts["iopc_outbox_files"] = len(list(world.settings.outbox.glob("*.json")))
     return counts
-
-
-def chunks(items: list[T], size: int) -> list[list[T]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 async def alternate(runs: list[tuple[Phase, Coroutine[Any, Any, None]]], n: int, meters: dict[str, CpuMeter]) -> None:
@@ -93,9 +87,8 @@ async def campaign(args: argparse.Namespace, world: BenchWorld) -> Report:
             recordings = [Recording(engine.pid, args.profile / "worker.txt"),
                           Recording(os.getpid(), args.profile / "client.txt")]
         assert world.server.process is not None
-        meters = {"bare": CpuMeter({"server": world.server.process.pid, "worker": bare.pid, "client": os.getpid()}),
-                  "engine": CpuMeter({"server": world.server.process.pid, "worker": engine.pid,
-                                      "client": os.getpid()})}
+        meters = {kind: CpuMeter({"server": world.server.process.pid, "worker": w.pid, "client": os.getpid()})
+                  for kind, w in (("bare", bare), ("engine", engine))}
         planned = timed_plan(export, cases.policy, phases["engine import"])
         reviews = reviews_in(planned.to_start)
         rows = chunks(planned.to_start, args.chunk)

@@ -61,7 +61,8 @@ class StaffFile:
             return (0, 0)
         return (stat.st_mtime_ns, stat.st_size)
 
-    def current(self) -> StaffDirectory:
+    @property
+    def directory(self) -> StaffDirectory:
         """The directory, re-read if the file changed since it was last looked at."""
         stamp = self._stat()
         if stamp != self._stamp:
@@ -73,15 +74,11 @@ class StaffFile:
                 logger.error("staff directory not reloaded; keeping the last good one", error=str(err))
         return self._directory
 
-    @property
-    def directory(self) -> StaffDirectory:
-        return self.current()
-
     # The staff gate asks who someone is, then (after the case's own rules) whether they
     # hold the role: the file is looked at on the first question only. A stat releases
     # the GIL inside the case's workflow task, so once per task is enough.
     def identity_refusal(self, staff_id: str) -> str | None:
-        return self.current().identity_refusal(staff_id)
+        return self.directory.identity_refusal(staff_id)
 
     def refusal(self, staff_id: str, role: Role) -> str | None:
         return self._directory.refusal(staff_id, role)
