@@ -12,9 +12,11 @@ import compileall
 import logging
 import os
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import structlog
 from temporalio.client import Client
@@ -28,11 +30,11 @@ from activities.notifications import LogNotifier, NotificationActivities, Notifi
 from activities.sent_log import OnceNotifier, SentLog
 from activities.smtp import SmtpNotifier
 from dvds import logs
-from dvds.audit.archive import default_archive_dir
-from dvds.connection import connect
-from dvds.keys import KeysError
+from dvds.audit.archiving import archive_closed_cases
+from dvds.connection.client import connect
+from dvds.connection.keys import KeysError
 from dvds.settings import Settings
-from dvds.staff_file import StaffFile, StaffFileError
+from dvds.staff.directory import StaffFile, StaffFileError
 from states.policy import preload_bank_holidays
 from workflows.archive import ArchiveWorkflow
 from workflows.case import CaseWorkflow
@@ -65,16 +67,16 @@ WORKFLOW_SOURCES = Path(__file__).resolve().parent / "workflows"
 BANK_HOLIDAY_YEARS = range(datetime.now(UTC).year - 10, datetime.now(UTC).year + 21)
 
 
-def activities_for(settings: Settings) -> Sequence[object]:
+def activities_for(settings: Settings) -> Sequence[Callable[..., Any]]:
     """The activities with the channels the settings choose (defaults: log line, outbox)."""
     notifier: Notifier = LogNotifier()
-    if settings.smtp_host:
-        smtp = SmtpNotifier(settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_to)
+    if settings.smtp.host:
+        smtp = SmtpNotifier(settings.smtp.host, settings.smtp.port, settings.smtp.sender, settings.smtp.to)
         notifier = OnceNotifier(smtp, SentLog(settings.sent_log))
     gateway: IopcGateway = FileOutboxGateway(settings.outbox)
-    if settings.iopc_endpoint:
-        token = settings.iopc_token.get_secret_value() if settings.iopc_token else None
-        gateway = HttpIopcGateway(settings.iopc_endpoint, token)
+    if settings.iopc.endpoint:
+        token = settings.iopc.token.get_secret_value() if settings.iopc.token else None
+        gateway = HttpIopcGateway(settings.iopc.endpoint, token)
     notifications = NotificationActivities(notifier)
     iopc = IopcActivities(gateway)
     return [notifications.notify_task_waiting, notifications.escalate, iopc.refer_to_iopc]
@@ -86,7 +88,7 @@ def build_worker(
     task_queue: str | None = None,
     staff: StaffLookup | None = None,
     interceptors: Sequence[Interceptor] = (),
-    channels: Sequence[object] | None = None,
+    channels: Sequence[Callable[..., Any]] | None = None,
 ) -> Worker:
     """`staff` defaults to the staff file (DVDS_STAFF_FILE or $DVDS_HOME/staff.json);
     without one the worker refuses to start rather than let anyone act. `interceptors`
@@ -97,9 +99,9 @@ def build_worker(
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=[CaseWorkflow, ArchiveWorkflow],
-        activities=[  # type: ignore[arg-type]
+        activities=[
             *(channels if channels is not None else activities_for(settings)),
-            ArchiveActivities(client, default_archive_dir(settings)).archive_closed_cases,
+            ArchiveActivities(partial(archive_closed_cases, client), settings.archive_dir).archive_closed_cases,
         ],
         interceptors=[StaffGate(staff if staff is not None else StaffFile(settings.staff_path)), *interceptors],
         max_cached_workflows=settings.max_cached_cases,
@@ -116,11 +118,10 @@ def sandbox(strict: bool) -> SandboxedWorkflowRunner:
     return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*passthrough))
 
 
-async def run_worker(settings: Settings | None = None, client: Client | None = None) -> None:
+async def run_worker(settings: Settings, client: Client | None = None) -> None:
     """Run until SIGINT or SIGTERM, then shut down gracefully: in-flight activities
     finish and the server hands this worker's cases to the next one at once."""
-    settings = settings or Settings()
-    client = client or await connect()
+    client = client or await connect(settings)
     worker = build_worker(client, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -136,7 +137,7 @@ def main() -> None:
     logs.configure()
     code = 0
     try:
-        asyncio.run(run_worker())
+        asyncio.run(run_worker(Settings()))
     except (KeysError, StaffFileError) as err:
         logger.error("worker not started", error=str(err))
         code = 1

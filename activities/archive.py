@@ -1,38 +1,35 @@
 """Archiving closed cases, run daily by the archive schedule (workflows/archive.py).
 
-The activity reads histories through an injected Temporal client (decoded with its data
-converter) and appends to the archive directory on the worker's machine.
+What to archive and how a case's record is made (its history read through Temporal, its
+timeline built) is the library's auditing, injected as a `ClosedCaseArchiver`; this
+activity owns the storage (activities/archive_store.py) and reports the archive's head.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import structlog
-from pydantic import BaseModel
 from temporalio import activity
-from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
-from dvds.audit.archive import Archive, ArchiveBroken
-from dvds.audit.archiving import archive_closed_cases
+from activities.archive_store import Archive, ArchiveBroken
+from states.archiving import ArchiveInput, ArchiveResult
 
 logger = structlog.get_logger()
 
 
-class ArchiveInput(BaseModel):
-    directory: str | None = None  # None: the worker's $DVDS_HOME/archive
-
-
-class ArchiveResult(BaseModel):
-    archived: int
-    records: int
-    head: str
+class ClosedCaseArchiver(Protocol):
+    async def __call__(self, archive: Archive, progress: Callable[[str], None] | None = None) -> list[str]:
+        """Append every closed case not yet in `archive`; return the refs archived."""
+        ...
 
 
 class ArchiveActivities:
-    def __init__(self, client: Client, default_directory: Path) -> None:
-        self.client = client
+    def __init__(self, archiver: ClosedCaseArchiver, default_directory: Path) -> None:
+        self.archiver = archiver
         self.default_directory = default_directory
 
     @activity.defn
@@ -40,7 +37,7 @@ class ArchiveActivities:
         archive = Archive(Path(request.directory) if request.directory else self.default_directory)
         try:
             # A heartbeat a case: a long first run is not mistaken for a stuck one.
-            archived = await archive_closed_cases(self.client, archive, progress=lambda ref: activity.heartbeat(ref))
+            archived = await self.archiver(archive, progress=lambda ref: activity.heartbeat(ref))
         except ArchiveBroken as broken:
             raise ApplicationError(f"archive: {broken}", type="ArchiveBroken", non_retryable=True) from None
         seq, head = archive.head()

@@ -22,9 +22,9 @@ from bench.measure import Phase, chunks, load_average, machine, rss_mb
 from bench.phases import engine_import, timed_plan
 from bench.setup import CASE_QUEUE, BenchWorld
 from bench.worker_handle import ROOT, WorkerProcess, worker_env
-from dvds.case_client import CaseClient
-from dvds.connection import connect
-from dvds.demo_data import write_demo_export
+from dvds.cases.client import CaseClient
+from dvds.connection.client import connect
+from dvds.importer.demo_data import write_demo_export
 
 
 @dataclass
@@ -84,7 +84,7 @@ async def run(args: argparse.Namespace, world: BenchWorld) -> OpenCasesReport:
     report = OpenCasesReport(args.open_cases, machine(), load_average())
     export = _demo(args.open_cases, args.seed)
     address = world.server.address
-    cases = CaseClient(await connect(address, world.keys), world.settings)
+    cases = CaseClient(await connect(world.settings, address, world.keys), world.settings)
     engine = WorkerProcess("case", CASE_QUEUE, world.home, worker_env(world.env, address, world.home, CASE_QUEUE))
     await engine.start()
     try:

@@ -26,7 +26,7 @@ from temporalio.client import Client
 from bench.bare import BareWorkflow
 from bench.measure import Phase, each_bounded, timed
 from bench.worker_handle import WorkerProcess
-from dvds.case_client import CaseClient
+from dvds.cases.client import CaseClient
 from dvds.importer.export import Plan, plan_import
 from dvds.importer.rows import ImportRow, RowContext
 from dvds.importer.run import run_import, tally_for
@@ -171,7 +171,7 @@ async def bare_lifecycle(client: Client, reviews: list[Review], worker: WorkerPr
     updates, activities = activities_for(reviews)
 
     async def step(case: Review) -> None:
-        handle = client.get_workflow_handle_for(BareWorkflow.run, f"bare-{case.ref}")
+        handle = client.get_workflow_handle(f"bare-{case.ref}")
         if case.failure:
             await timed(phase.latencies, handle.execute_update(BareWorkflow.step, args=[1, False]))
             await timed(phase.latencies, handle.execute_update(BareWorkflow.step, args=[2, True]))

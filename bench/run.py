@@ -1,4 +1,4 @@
-"""`python -m bench.run [--rows 3582] [--smoke] [--open-cases N] [--profile DIR]`
+"""`python -m bench.run [--rows 3582] [--smoke] [--open-cases N] [--cli] [--profile DIR]`
 
 One embedded server in a temp DVDS_HOME (its own ports, the SQLite pragmas of `dvds up`);
 workers as subprocesses (their peak memory read from /proc); the bench itself is the
@@ -22,16 +22,16 @@ from typing import Any
 
 from temporalio.client import Client
 
-from bench import open_cases
+from bench import cli_startup, open_cases
 from bench.measure import CpuMeter, Phase, chunks, load_average, machine
 from bench.phases import bare_lifecycle, bare_starts, engine_import, engine_lifecycle, reviews_in, timed_plan
 from bench.profiling import Recording, hottest
 from bench.report import Report
 from bench.setup import BARE_QUEUE, CASE_QUEUE, BenchWorld, make_world
 from bench.worker_handle import WorkerProcess, worker_env
-from dvds.case_client import CaseClient
-from dvds.connection import connect
-from dvds.demo_data import write_demo_export
+from dvds.cases.client import CaseClient
+from dvds.connection.client import connect
+from dvds.importer.demo_data import write_demo_export
 
 
 def demo_export(rows: int, seed: int, prefix: str = "BENCH") -> bytes:
@@ -71,7 +71,7 @@ async def campaign(args: argparse.Namespace, world: BenchWorld) -> Report:
     report = Report(args.rows, args.concurrency, machine(), load_average())
     export = demo_export(args.rows, args.seed)
     address = world.server.address
-    cases = CaseClient(await connect(address, world.keys), world.settings)
+    cases = CaseClient(await connect(world.settings, address, world.keys), world.settings)
     plain = await Client.connect(address)
     within = args.phase_timeout
     phases = {name: Phase(name, 0) for name in ("bare starts", "bare lifecycle", "engine import", "engine lifecycle")}
@@ -120,7 +120,11 @@ async def main(args: argparse.Namespace) -> int:
     world = make_world(args.home, args.cache)
     await world.server.start()
     try:
-        if args.open_cases:
+        if args.cli:
+            timed = await cli_startup.run(args, world)
+            print(timed.text())
+            data = timed.as_dict()
+        elif args.open_cases:
             result = await open_cases.run(args, world)
             print(result.text())
             data = result.as_dict()
@@ -153,6 +157,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true", help="20 rows: checks the bench works, measures nothing")
     parser.add_argument("--open-cases", type=int, default=0, metavar="N",
                         help="instead: start N open cases, then time case show and task list")
+    parser.add_argument("--cli", action="store_true",
+                        help="instead: time dvds commands as whole processes beside the temporal CLI")
     parser.add_argument("--profile", type=Path, help="py-spy the case worker and the importer into this folder")
     parser.add_argument("--json", type=Path, help="also write the figures here as JSON")
     parser.add_argument("--home", type=Path, help="DVDS_HOME to use (default: a temp folder, removed after)")

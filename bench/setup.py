@@ -12,8 +12,8 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from bench.phases import staff_directory
-from dvds.keys import KeyRing
-from dvds.server import EmbeddedServer
+from dvds.connection.keys import KeyRing
+from dvds.connection.server import EmbeddedServer
 from dvds.settings import Settings
 
 CASE_QUEUE = "bench-cases"
@@ -47,6 +47,7 @@ def make_world(home: Path | None = None, max_cached_cases: int | None = None) ->
     staff = home / "staff.json"
     staff.write_text(json.dumps(staff_directory()))
     settings = Settings(home=home, server_port=free_port(), ui_port=free_port(), task_queue=CASE_QUEUE,
-                        staff_file=staff, keys=SecretStr(keys.model_dump_json()), policy_file=None,
-                        **({"max_cached_cases": max_cached_cases} if max_cached_cases else {}))
+                        staff_file=staff, keys=SecretStr(keys.model_dump_json()), policy_file=None)
+    if max_cached_cases:
+        settings = settings.model_copy(update={"max_cached_cases": max_cached_cases})
     return BenchWorld(home, keys, settings, EmbeddedServer(settings, ui=False))

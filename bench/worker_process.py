@@ -29,7 +29,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from bench.bare import BareWorkflow, bare_activity
 from dvds import logs
-from dvds.connection import connect
+from dvds.connection.client import connect
 from dvds.settings import Settings
 from worker import build_worker
 
@@ -75,7 +75,7 @@ async def build(kind: str, queue: str, count: ActivityCount) -> Worker:
         runner = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules("bench"))
         return Worker(client, task_queue=queue, workflows=[BareWorkflow], activities=[bare_activity],
                       interceptors=[count], max_cached_workflows=settings.max_cached_cases, workflow_runner=runner)
-    return build_worker(await connect(), settings, task_queue=queue, interceptors=[count])
+    return build_worker(await connect(settings), settings, task_queue=queue, interceptors=[count])
 
 
 async def main(kind: str, queue: str, status_path: Path) -> None:

@@ -1,3 +1,3 @@
-from dvds.cli import entry
+from dvds.cli.app import entry
 
 entry()

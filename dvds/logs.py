@@ -7,6 +7,8 @@ import logging
 import sys
 import threading
 from collections import deque
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
 
@@ -15,7 +17,7 @@ import structlog
 _CASE_KEYS = ("case_ref", "task", "actor", "role", "state", "from_state", "deadline", "notify")
 
 
-def _case_fields(_: object, __: str, event: dict[str, object]) -> dict[str, object]:
+def _case_fields(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     record = event.get("_record")
     if isinstance(record, logging.LogRecord):
         for key in _CASE_KEYS:

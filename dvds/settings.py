@@ -1,13 +1,55 @@
-"""Configuration from the environment (prefix DVDS_). Temporal's own connection
-settings (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key) are read separately by
-`temporalio.envconfig`, so the same worker joins a cluster or Temporal Cloud unchanged."""
+"""All of the engine's configuration, in one object: built once by each entry point (the
+`dvds` command, `python worker.py`, the tests) from the environment and passed down.
+Nothing below an entry point reads the environment itself.
+
+Prefixes: DVDS_ for the engine, DVDS_WEB_ for the staff inbox, DVDS_SMTP_ and DVDS_IOPC_
+for the channels. Temporal's own connection settings (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+TLS, API key) are read by `temporalio.envconfig` when connecting (dvds/connection/client.py),
+so the same worker joins a cluster or Temporal Cloud unchanged.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WebSettings(BaseSettings):
+    """The staff inbox (prefix DVDS_WEB_)."""
+
+    model_config = SettingsConfigDict(env_prefix="DVDS_WEB_")
+
+    host: str = "127.0.0.1"  # loopback: put a reverse proxy with TLS in front to serve others
+    port: int = 8000
+    # A force's single sign-on: the reverse proxy authenticates and names the staff id in this
+    # header (e.g. X-Remote-User). Honoured only when set; the proxy must strip it from clients.
+    trusted_header: str | None = None
+    session_secret: SecretStr | None = None  # unset: $DVDS_HOME/web-session-secret (created, 0600)
+    session_hours: int = 8
+    secure_cookies: bool = False  # true behind HTTPS: the session cookie is then sent over TLS only
+
+
+class SmtpSettings(BaseSettings):
+    """Notices by e-mail (prefix DVDS_SMTP_); no host: notices are log lines."""
+
+    model_config = SettingsConfigDict(env_prefix="DVDS_SMTP_", populate_by_name=True)
+
+    host: str | None = None
+    port: int = 25
+    # `from` is a Python keyword: the field is `sender`, the variable DVDS_SMTP_FROM.
+    sender: str = Field("dvds@localhost", validation_alias=AliasChoices("DVDS_SMTP_FROM"))
+    to: str = "{name}@localhost"  # a team's address; {name} is the role, e.g. supervisor
+
+
+class IopcSettings(BaseSettings):
+    """The IOPC gateway (prefix DVDS_IOPC_); no endpoint: referrals go to the file outbox."""
+
+    model_config = SettingsConfigDict(env_prefix="DVDS_IOPC_")
+
+    endpoint: str | None = None
+    token: SecretStr | None = None  # sent as a bearer token to the endpoint
 
 
 class Settings(BaseSettings):
@@ -16,12 +58,6 @@ class Settings(BaseSettings):
     home: Path = Path(".dvds")
     task_queue: str = "dvds-cases"
     policy_file: Path | None = None
-    iopc_endpoint: str | None = None  # unset: referrals go to the file outbox under home
-    iopc_token: SecretStr | None = None  # sent as a bearer token to the IOPC endpoint
-    smtp_host: str | None = None  # unset: notices are log lines
-    smtp_port: int = 25
-    smtp_from: str = "dvds@localhost"
-    smtp_to: str = "{name}@localhost"  # a team's address; {name} is the role, e.g. supervisor
     server_port: int = 7233
     ui_port: int = 8233
     keys: SecretStr | None = None  # the key ring's JSON; unset: the key file
@@ -38,6 +74,9 @@ class Settings(BaseSettings):
     # worker runs. Off in production, where workflows/ is passed through (worker.py says
     # why); the test suite turns it on, so workflow code is checked under it.
     strict_sandbox: bool = False
+    web: WebSettings = Field(default_factory=WebSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    iopc: IopcSettings = Field(default_factory=IopcSettings)
 
     @property
     def sent_log(self) -> Path:
@@ -62,3 +101,15 @@ class Settings(BaseSettings):
     @property
     def codec_token_path(self) -> Path:
         return self.home / "codec-token"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.home / "archive"
+
+    @property
+    def claims_database(self) -> Path:
+        return self.home / "web-claims.sqlite"
+
+    @property
+    def session_secret_path(self) -> Path:
+        return self.home / "web-session-secret"

@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from states.machine import CaseState
 from states.models import Application, CaseRef, StaffId
 from states.policy import Accountable, DeadlinePolicy
+from states.risk import RiskLevel
 from states.roles import Role, Task
-from states.submissions import FailureType, RiskLevel
+from states.submissions import FailureType
 
 
 class Record(BaseModel):

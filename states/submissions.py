@@ -9,6 +9,7 @@ from typing import Literal, Self
 from pydantic import Field, model_validator
 
 from states.models import DateOfBirth, DomainModel, LongText, Text
+from states.risk import RiskLevel
 
 
 class CheckResult(StrEnum):
@@ -39,12 +40,6 @@ class Research(DomainModel):
     @property
     def found_relevant_history(self) -> bool:
         return any(c.result is CheckResult.relevant_history for c in self.checks)
-
-
-class RiskLevel(StrEnum):
-    standard = "standard"
-    medium = "medium"
-    high = "high"
 
 
 class RiskAssessment(DomainModel):

@@ -14,8 +14,8 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from dvds.codec import case_data_converter
-from dvds.keys import KeyRing
+from dvds.connection.codec import case_data_converter
+from dvds.connection.keys import KeyRing
 from workflows import search
 
 ROOT = Path(__file__).resolve().parent.parent

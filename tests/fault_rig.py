@@ -18,8 +18,8 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from temporalio.client import Client
 
-from dvds.connection import connect
-from dvds.server import EmbeddedServer
+from dvds.connection.client import connect
+from dvds.connection.server import EmbeddedServer
 from dvds.settings import Settings
 from tests.loopback import free_port
 
@@ -99,7 +99,7 @@ class RestartableSmtp:
 
 
 class ServerOnDisk:
-    """The embedded server (dvds.server.EmbeddedServer, headless) on its own SQLite file
+    """The embedded server (dvds.connection.server.EmbeddedServer, headless) on its own SQLite file
     and port. `kill()` and `stop()` end it; `start()` brings it back on the same file."""
 
     def __init__(self, home: Path) -> None:
@@ -112,7 +112,7 @@ class ServerOnDisk:
 
     async def start(self) -> Client:
         await self.server.start(within=120)
-        return await connect(self.address)
+        return await connect(self.settings, self.address)
 
     def stop(self) -> None:
         self.server.stop()

@@ -28,7 +28,7 @@ KEYS = HISTORIES / "keys.json"
 
 
 def replay_keys() -> Any:
-    from dvds.keys import KeyRing
+    from dvds.connection.keys import KeyRing
 
     return KeyRing.model_validate_json(KEYS.read_text())
 
@@ -142,8 +142,8 @@ async def record(client: Client, home: Path) -> None:
 
 async def main() -> None:
     sys.path.insert(0, str(ROOT))
-    from dvds.codec import case_data_converter
-    from dvds.keys import KeyRing
+    from dvds.connection.codec import case_data_converter
+    from dvds.connection.keys import KeyRing
     from tests.conftest import temporal_binary
     from workflows import search
 

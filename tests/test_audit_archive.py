@@ -14,7 +14,7 @@ from temporalio.client import Client, ScheduleActionStartWorkflow, WorkflowHandl
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
-from dvds.audit.archive import Archive
+from activities.archive_store import Archive
 from dvds.audit.archiving import archive_closed_cases
 from dvds.audit.history import case_timeline
 from dvds.audit.schedule import SCHEDULE_ID, ensure_archive_schedule

@@ -14,7 +14,7 @@ import pytest
 from temporalio.client import Client
 
 from dvds.audit.report import AuditReport, build_report, gather_snapshots
-from dvds.case_client import CaseClient
+from dvds.cases.client import CaseClient
 from dvds.settings import Settings
 from states.record import HistoricalFacts, ReviewPriority
 from states.roles import Task

@@ -28,9 +28,10 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from typer.testing import CliRunner
 
-from dvds.commands import case as case_command
-from dvds.commands import task as task_command
+from dvds.cli.commands import case as case_command
+from dvds.cli.commands import task as task_command
 from dvds.importer.rows import COLUMNS, ImportRow, RowContext, RowReject, parse_row
+from dvds.settings import Settings
 from states.case import TASK_MODEL
 from states.machine import CaseState
 from states.models import Application, validation_summary
@@ -120,7 +121,8 @@ def invoke(args: list[str], content: bytes | None, tmp_path: Path, directory: bo
     else:
         path.write_bytes(content or b"")
     app = case_command.app if args[0] == "case" else task_command.app
-    result = CliRunner().invoke(app, [*args[1:], "--file", str(path)],
+    # The sub-command alone, given the settings the `dvds` callback would read.
+    result = CliRunner().invoke(app, [*args[1:], "--file", str(path)], obj=Settings(),
                                 env={"TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}"})
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception  # a stack trace a person would have seen

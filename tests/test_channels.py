@@ -15,6 +15,7 @@ from activities.iopc_http import HttpIopcGateway, IopcGatewayError
 from activities.notifications import Notice
 from activities.sent_log import OnceNotifier, SentLog
 from activities.smtp import SmtpNotifier
+from dvds.settings import IopcSettings, SmtpSettings
 from states.machine import CaseState
 from states.messages import ReferralRequest
 from states.record import CaseSnapshot
@@ -102,8 +103,10 @@ class TestWorkerChannels:
         self, client: Client, tmp_path: Path, gateway: IopcGatewayServer, smtp: SmtpServer
     ) -> None:
         """With DVDS_SMTP_* and DVDS_IOPC_ENDPOINT set, rungs arrive by e-mail and the referral over HTTP."""
-        async with running_worker(client, tmp_path, smtp_host="127.0.0.1", smtp_port=smtp.port,
-                                  smtp_to="dvds-{name}@force.example", iopc_endpoint=gateway.url) as worker:
+        async with running_worker(
+            client, tmp_path, smtp=SmtpSettings(host="127.0.0.1", port=smtp.port, to="dvds-{name}@force.example"),
+            iopc=IopcSettings(endpoint=gateway.url),
+        ) as worker:
             handle = await start_case(client, worker, policy=SHORT_POLICY)
 
             async def research_rung_mailed() -> bool:

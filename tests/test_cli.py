@@ -59,7 +59,8 @@ class TestWalkthrough:
         """A refused submission prints the rule, exits non-zero, shows no traceback and changes nothing."""
         async with running_worker(client, tmp_path) as worker:
             env = cli_env(client, worker.task_queue, tmp_path)
-            ref = (await dvds("case", "start", "--file", "examples/application.json", "--actor", "OP1", env=env)).out.strip()
+            ref = (await dvds("case", "start", "--file", "examples/application.json", "--actor", "OP1",
+                              env=env)).out.strip()
             refused = await dvds("task", "complete", ref, "decision", "--actor", "DM300", "--role", "decision_maker",
                                  "--file", f"{EXAMPLES}/decision.json", env=env)
             assert refused.code == 1
@@ -72,7 +73,8 @@ class TestWalkthrough:
         """A submission missing a required field is refused naming the field, before reaching the case."""
         async with running_worker(client, tmp_path) as worker:
             env = cli_env(client, worker.task_queue, tmp_path)
-            ref = (await dvds("case", "start", "--file", "examples/application.json", "--actor", "OP1", env=env)).out.strip()
+            ref = (await dvds("case", "start", "--file", "examples/application.json", "--actor", "OP1",
+                              env=env)).out.strip()
             bad = tmp_path / "bad.json"
             bad.write_text(json.dumps({"checks": [], "aliases_checked": True}))
             refused = await dvds("task", "complete", ref, "research", "--actor", "R100", "--role", "researcher",
@@ -85,7 +87,8 @@ class TestWalkthrough:
         """`case list --state` finds a new case; `case show` of an unknown ref says so."""
         async with running_worker(client, tmp_path) as worker:
             env = cli_env(client, worker.task_queue, tmp_path)
-            ref = (await dvds("case", "start", "--file", "examples/application.json", "--actor", "OP1", env=env)).out.strip()
+            ref = (await dvds("case", "start", "--file", "examples/application.json", "--actor", "OP1",
+                              env=env)).out.strip()
             listed = await dvds("case", "list", "--state", "received", "--json", env=env)
             assert ref in [c["ref"] for c in json.loads(listed.out)]
             missing = await dvds("case", "show", "DVDS-2026-99999999", env=env)

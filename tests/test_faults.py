@@ -17,6 +17,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
 from activities.smtp import message_id
+from dvds.settings import IopcSettings, SmtpSettings
 from states.machine import CaseState
 from states.messages import Escalation, TaskWaiting
 from states.policy import DeadlinePolicy
@@ -209,8 +210,10 @@ class TestChannelsDown:
         smtp = RestartableSmtp()
         gateway = IopcGatewayServer()
         try:
-            async with running_worker(client, tmp_path, smtp_host="127.0.0.1", smtp_port=smtp.port,
-                                      iopc_endpoint=gateway.url) as worker:
+            async with running_worker(
+                client, tmp_path, smtp=SmtpSettings(host="127.0.0.1", port=smtp.port),
+                iopc=IopcSettings(endpoint=gateway.url),
+            ) as worker:
                 smtp.down()
                 gateway.accepting.clear()
                 handle = await start_case(client, worker, policy=SHORT_POLICY)

@@ -14,8 +14,8 @@ from typing import Any
 
 from temporalio.client import Client
 
-from dvds.case_client import CaseClient
-from dvds.demo_data import write_demo_export
+from dvds.cases.client import CaseClient
+from dvds.importer.demo_data import write_demo_export
 from dvds.importer.export import plan_import
 from dvds.importer.rows import RowContext
 from dvds.importer.run import Outcome, run_import, tally_for

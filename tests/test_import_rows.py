@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dvds.demo_data import write_demo_export
+from dvds.importer.demo_data import write_demo_export
 from dvds.importer.export import ExportError, plan_import
 from dvds.importer.rows import COLUMNS, NOT_RECORDED, ImportRow, RowContext, RowReject, parse_row
 from states.record import HistoricalDecision, ReviewPriority

@@ -15,7 +15,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from activities.iopc_http import HttpIopcGateway
-from dvds.case_client import CaseClient, CaseError
+from dvds.cases.client import CaseClient, CaseError
 from dvds.settings import Settings
 from states.machine import CaseState
 from states.record import Actor, CaseInput, CaseSnapshot

@@ -12,7 +12,7 @@ from temporalio import workflow
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from dvds.codec import case_data_converter
+from dvds.connection.codec import case_data_converter
 from states.policy import preload_bank_holidays
 from states.record import CaseInput, CaseSnapshot
 from tests.record_histories import CASES, HISTORIES, replay_keys

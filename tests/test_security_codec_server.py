@@ -12,10 +12,10 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.client import Client
 
-from dvds.case_client import CaseClient
-from dvds.codec import EncryptionCodec
-from dvds.codec_server import codec_server, load_codec_token, start_codec_server, stop_codec_server
+from dvds.cases.client import CaseClient
+from dvds.connection.codec import EncryptionCodec
 from dvds.settings import Settings
+from dvds.web.codec_server import codec_server, load_codec_token, start_codec_server, stop_codec_server
 from states.record import Actor, CaseInput
 from states.roles import Role
 from tests.cases import new_ref

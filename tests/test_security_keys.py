@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from dvds.case_client import CaseClient
-from dvds.codec import KEY_ID, PayloadKeyError, case_data_converter
-from dvds.keys import DataKey, KeyRing, KeysError, ensure_key_file, load_keys
+from dvds.cases.client import CaseClient
+from dvds.connection.codec import KEY_ID, PayloadKeyError, case_data_converter
+from dvds.connection.keys import DataKey, KeyRing, KeysError, ensure_key_file, load_keys
 from dvds.settings import Settings
 from states.record import Actor, CaseInput
 from states.roles import Role, Task

@@ -12,7 +12,7 @@ import pytest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
 from dvds.settings import Settings
-from dvds.staff_file import StaffFile, StaffFileError
+from dvds.staff.directory import StaffFile, StaffFileError
 from states.case import Case, TaskRefused
 from states.policy import default_policy
 from states.record import Actor, CaseInput

@@ -14,8 +14,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from dvds.case_client import CaseClient
-from dvds.codec import case_data_converter
+from dvds.cases.client import CaseClient
+from dvds.connection.codec import case_data_converter
 from dvds.settings import Settings
 from states.messages import TaskWaiting
 from states.record import Actor, CaseInput

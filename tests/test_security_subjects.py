@@ -8,10 +8,10 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from dvds.case_client import CaseClient
-from dvds.keys import KeyRing
+from dvds.cases.client import CaseClient
+from dvds.cases.subject_index import subject_keys
+from dvds.connection.keys import KeyRing
 from dvds.settings import Settings
-from dvds.subject_index import subject_keys
 from states.models import Subject
 from states.record import Actor, CaseInput
 from states.roles import Role

@@ -30,7 +30,7 @@ async def dvds_up(env: dict[str, str]) -> AsyncIterator[None]:
         cwd=Path(__file__).resolve().parent.parent,
     )
     assert process.stdout is not None
-    seen = []
+    seen: list[str] = []
     try:
         async with asyncio.timeout(90):
             while not any("Worker running" in line for line in seen):
@@ -58,7 +58,8 @@ async def test_case_survives_dvds_up_restart(tmp_path: Path) -> None:
         "TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
     }
     async with dvds_up(env):
-        ref = (await dvds("case", "start", "--file", "examples/application.json", "--actor", "OP1", env=env)).out.strip()
+        ref = (await dvds("case", "start", "--file", "examples/application.json", "--actor", "OP1",
+                          env=env)).out.strip()
         done = await dvds("task", "complete", ref, "research", "--actor", "R100", "--role", "researcher",
                           "--file", "examples/tasks/research.json", env=env)
         assert done.code == 0, done.err

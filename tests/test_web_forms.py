@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
+from dvds.web.form_schema import field_errors, form_fields, initial_values, parse
 from states.case import TASK_MODEL
 from states.roles import Task
 from states.submissions import Research, RiskAssessment
 from tests.cases import EXAMPLES
-from web.form_schema import field_errors, form_fields, initial_values, parse
 
 UK = "Europe/London"
 OTHER_EXAMPLES = {"failure_not_confirmed": Task.failure_confirmation}

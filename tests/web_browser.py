@@ -15,17 +15,16 @@ from playwright.async_api import Browser, Page, async_playwright
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from dvds.case_client import CaseClient
-from dvds.settings import Settings
-from dvds.staff_file import StaffFile
+from dvds.cases.client import CaseClient
+from dvds.settings import Settings, WebSettings
+from dvds.staff.directory import StaffFile
+from dvds.staff.passwords import hash_password
+from dvds.web.serve import serving_inbox
 from states.policy import DeadlinePolicy
 from states.record import Actor, CaseInput
 from states.roles import Role
 from tests.cases import EXAMPLES, application, new_ref
 from tests.test_up import free_port
-from web.passwords import hash_password
-from web.serve import start_web_server, stop_web_server, web_app, web_server
-from web.settings import WebSettings
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -62,14 +61,11 @@ async def chromium() -> AsyncIterator[Browser]:
 @asynccontextmanager
 async def serving(client: Client, worker: Worker, home: Path, staff_file: Path, **web: Any) -> AsyncIterator[str]:
     """The inbox on a free loopback port for this test's worker's task queue; yields its URL."""
-    settings = Settings(home=home, task_queue=worker.task_queue, staff_file=staff_file)
-    web_settings = WebSettings(port=free_port(), **web)
-    server = web_server(web_app(client, settings, StaffFile(staff_file), web_settings), "127.0.0.1", web_settings.port)
-    task = await start_web_server(server)
-    try:
-        yield f"http://127.0.0.1:{web_settings.port}"
-    finally:
-        await stop_web_server(server, task)
+    settings = Settings(home=home, task_queue=worker.task_queue, staff_file=staff_file,
+                        web=WebSettings(port=free_port(), **web))
+    async with serving_inbox(client, settings, StaffFile(staff_file)) as address:
+        assert address is not None
+        yield address
 
 
 async def start_new_case(client: Client, worker: Worker, home: Path, policy: DeadlinePolicy | None = None,

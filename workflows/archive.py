@@ -12,17 +12,17 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.archive import ArchiveInput, ArchiveResult
+    from activities.archive import ArchiveActivities
+    from states.archiving import ArchiveInput, ArchiveResult
 
 
 @workflow.defn
 class ArchiveWorkflow:
     @workflow.run
     async def run(self, request: ArchiveInput) -> ArchiveResult:
-        return await workflow.execute_activity(
-            "archive_closed_cases",
+        return await workflow.execute_activity_method(
+            ArchiveActivities.archive_closed_cases,
             request,
-            result_type=ArchiveResult,
             start_to_close_timeout=timedelta(hours=4),
             heartbeat_timeout=timedelta(minutes=5),
             retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=10), maximum_attempts=10),

@@ -1,8 +1,7 @@
 """CaseWorkflow: one DVDS application, from receipt to closed.
 
-Updates (human tasks, each with a validator that refuses without changing anything):
-    research, risk_assessment, decision, disclosure, withdrawal, review,
-    failure_confirmation, remedial_disclosure, iopc_decision, deadline_extension
+Updates: one per human task, named by states.roles.Task (research, risk_assessment,
+    decision, ...), each with a validator that refuses without changing anything
 Queries: snapshot (no personal data), case_file (everything, for staff who need it)
 Timers: the next rung of an escalation ladder or the next breach, whichever is first.
 Activities: notify_task_waiting, escalate, refer_to_iopc.
@@ -13,6 +12,7 @@ history_limit), once nothing is in flight, carrying its record (states/resume.py
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -23,6 +23,8 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ValidationError
 
+    from activities.iopc import IopcActivities
+    from activities.notifications import NotificationActivities
     from states.case import TASK_MODEL, TaskRefused
     from states.messages import CaseFile, Escalation, ReferralReceipt, ReferralRequest, TaskInput, TaskWaiting
     from states.models import validation_summary
@@ -50,6 +52,7 @@ class CaseWorkflow:
         self._may_continue_as_new = False
         self._referral_started = False
         self._last_escalation: asyncio.Task[Any] | None = None
+        self._register_tasks()
 
     @workflow.run
     async def run(self, start: CaseInput) -> CaseSnapshot:
@@ -68,7 +71,7 @@ class CaseWorkflow:
                 await workflow.wait_condition(
                     lambda: self._version != seen or self._continue_as_new_due(), timeout=timeout
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self._fire_due_rungs()
             self._upsert_search_attributes()
         await asyncio.gather(*self._background)
@@ -103,8 +106,19 @@ class CaseWorkflow:
 
     # ---- human tasks: validators refuse, handlers apply -------------------------
 
-    # Updates take the submission as plain data and parse it here, so a malformed one is
-    # refused naming its fields instead of failing in the SDK's argument decoding.
+    def _register_tasks(self) -> None:
+        """One update per human task, named by the task (states.roles.Task). Each takes the
+        submission as plain data and parses it itself, so a malformed one is refused naming
+        its fields instead of failing in the SDK's argument decoding."""
+        for task in Task:
+            workflow.set_update_handler(str(task), self._handler(task), validator=self._validator(task))
+
+    def _handler(self, task: Task) -> Callable[[Any], CaseSnapshot]:
+        return lambda submitted: self._apply(task, submitted)
+
+    def _validator(self, task: Task) -> Callable[[Any], None]:
+        return lambda submitted: self._check(task, submitted)
+
     def _parse(self, task: Task, raw: Any) -> TaskInput[Any]:
         try:
             return TaskInput[TASK_MODEL[task]].model_validate(raw)  # type: ignore[misc]
@@ -138,97 +152,11 @@ class CaseWorkflow:
             )
         return self.case.snapshot(workflow.now())
 
-    @workflow.update
-    def research(self, submitted: Any) -> CaseSnapshot:
-        return self._apply(Task.research, submitted)
-
-    @research.validator
-    def _validate_research(self, submitted: Any) -> None:
-        self._check(Task.research, submitted)
-
-    @workflow.update
-    def risk_assessment(self, submitted: Any) -> CaseSnapshot:
-        return self._apply(Task.risk_assessment, submitted)
-
-    @risk_assessment.validator
-    def _validate_risk_assessment(self, submitted: Any) -> None:
-        self._check(Task.risk_assessment, submitted)
-
-    @workflow.update
-    def decision(self, submitted: Any) -> CaseSnapshot:
-        return self._apply(Task.decision, submitted)
-
-    @decision.validator
-    def _validate_decision(self, submitted: Any) -> None:
-        self._check(Task.decision, submitted)
-
-    @workflow.update
-    def disclosure(self, submitted: Any) -> CaseSnapshot:
-        return self._apply(Task.disclosure, submitted)
-
-    @disclosure.validator
-    def _validate_disclosure(self, submitted: Any) -> None:
-        self._check(Task.disclosure, submitted)
-
-    @workflow.update
-    def withdrawal(self, submitted: Any) -> CaseSnapshot:
-        return self._apply(Task.withdrawal, submitted)
-
-    @withdrawal.validator
-    def _validate_withdrawal(self, submitted: Any) -> None:
-        self._check(Task.withdrawal, submitted)
-
-    @workflow.update
-    def review(self, submitted: Any) -> CaseSnapshot:
-        return self._apply(Task.review, submitted)
-
-    @review.validator
-    def _validate_review(self, submitted: Any) -> None:
-        self._check(Task.review, submitted)
-
-    @workflow.update
-    def failure_confirmation(self, submitted: Any) -> CaseSnapshot:
-        return self._apply(Task.failure_confirmation, submitted)
-
-    @failure_confirmation.validator
-    def _validate_failure_confirmation(self, submitted: Any) -> None:
-        self._check(Task.failure_confirmation, submitted)
-
-    @workflow.update
-    def remedial_disclosure(self, submitted: Any) -> CaseSnapshot:
-        return self._apply(Task.remedial_disclosure, submitted)
-
-    @remedial_disclosure.validator
-    def _validate_remedial_disclosure(self, submitted: Any) -> None:
-        self._check(Task.remedial_disclosure, submitted)
-
-    @workflow.update
-    def iopc_decision(self, submitted: Any) -> CaseSnapshot:
-        return self._apply(Task.iopc_decision, submitted)
-
-    @iopc_decision.validator
-    def _validate_iopc_decision(self, submitted: Any) -> None:
-        self._check(Task.iopc_decision, submitted)
-
-    @workflow.update
-    def deadline_extension(self, submitted: Any) -> CaseSnapshot:
-        return self._apply(Task.deadline_extension, submitted)
-
-    @deadline_extension.validator
-    def _validate_deadline_extension(self, submitted: Any) -> None:
-        self._check(Task.deadline_extension, submitted)
-
     # ---- what the case does on its own --------------------------------------------
 
-    def _in_background(self, activity: str, arg: BaseModel, retry: RetryPolicy, result_type: type | None = None) -> asyncio.Task[Any]:
+    def _in_background(self, activity: Callable[[Any, Any], Awaitable[Any]], arg: BaseModel, retry: RetryPolicy) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(
-            workflow.execute_activity(
-                activity,
-                arg,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=retry,
-                result_type=result_type,
-            )
+            workflow.execute_activity_method(activity, arg, start_to_close_timeout=timedelta(seconds=30), retry_policy=retry)
         )
         self._background.append(task)
         return task
@@ -248,7 +176,7 @@ class CaseWorkflow:
                 due=deadline.due if deadline else None,
                 urgent=bool(deadline and deadline.urgent),
             )
-            self._in_background("notify_task_waiting", waiting, NOTIFY_RETRY)
+            self._in_background(NotificationActivities.notify_task_waiting, waiting, NOTIFY_RETRY)
 
     def _fire_due_rungs(self) -> None:
         for deadline, rung in self.case.deadlines.due_rungs(workflow.now()):
@@ -270,7 +198,7 @@ class CaseWorkflow:
                 self._last_escalation = asyncio.ensure_future(self._escalate_after(self._last_escalation, escalation))
                 self._background.append(self._last_escalation)
             else:
-                self._in_background("escalate", escalation, NOTIFY_RETRY)
+                self._in_background(NotificationActivities.escalate, escalation, NOTIFY_RETRY)
 
     async def _escalate_after(self, previous: asyncio.Task[Any] | None, escalation: Escalation) -> None:
         if previous is not None:
@@ -278,8 +206,9 @@ class CaseWorkflow:
                 await previous
             except Exception:  # noqa: BLE001 - the next rung goes out whatever became of the last
                 pass
-        await workflow.execute_activity(
-            "escalate", escalation, start_to_close_timeout=timedelta(seconds=30), retry_policy=NOTIFY_RETRY
+        await workflow.execute_activity_method(
+            NotificationActivities.escalate, escalation, start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=NOTIFY_RETRY,
         )
 
     def _start_referral_if_due(self) -> None:
@@ -298,7 +227,7 @@ class CaseWorkflow:
             duty_arose_at=referral.duty_arose_at,
             idempotency_key=referral.idempotency_key,
         )
-        self._in_background("refer_to_iopc", request, REFERRAL_RETRY, ReferralReceipt).add_done_callback(
+        self._in_background(IopcActivities.refer_to_iopc, request, REFERRAL_RETRY).add_done_callback(
             self._referral_done
         )
 

@@ -56,7 +56,8 @@ def cli_flags() -> list[str]:
     }
     flags = []
     for key in ALL:
-        flags += ["--search-attribute", f"{key.name}={kinds[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}"]
+        kind = kinds[key.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_")]
+        flags += ["--search-attribute", f"{key.name}={kind}"]
     return flags
 
 

@@ -1,6 +1,6 @@
 """The staff directory's check on every task submitted, as a worker interceptor.
 
-Who may act is data the worker loads (dvds/staff_file.py), not workflow state. It is
+Who may act is data the worker loads (dvds/staff/directory.py), not workflow state. It is
 consulted only in update *validators*: a validator runs when an update arrives and
 never on replay (the server marks replayed updates `run_validator=False`), so reading
 worker-side data there cannot make a replay diverge. Handlers never consult it.

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from temporalio.client import Client
 
-from dvds.audit.archive import Archive
+from activities.archive_store import Archive
 from dvds.audit.timeline import build_timeline
 
 CLOSED_CASES = "WorkflowType = 'CaseWorkflow' AND ExecutionStatus != 'Running'"

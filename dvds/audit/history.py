@@ -8,9 +8,9 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
-from dvds.audit.archive import Archive
+from activities.archive_store import Archive
 from dvds.audit.timeline import Timeline, build_timeline
-from dvds.case_client import CaseError
+from dvds.cases.client import CaseError
 
 
 async def case_timeline(client: Client, ref: str, archive_dir: Path, include_submissions: bool = False) -> Timeline:

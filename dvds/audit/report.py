@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from dvds.case_client import CaseClient
+from dvds.cases.client import CaseClient
 from states.machine import CaseState
 from states.policy import Limit, Unit
 from states.record import CaseSnapshot

@@ -17,8 +17,8 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
-from activities.archive import ArchiveInput
 from dvds.settings import Settings
+from states.archiving import ArchiveInput
 from workflows.archive import ArchiveWorkflow
 
 SCHEDULE_ID = "dvds-audit-archive"

@@ -22,7 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 from states.historical import review_priority
 from states.models import ApplicantRelationship, Application, CaseRef, ContactMethod, Route
 from states.record import CaseInput, HistoricalDecision, HistoricalFacts, SubjectHistory
-from states.submissions import RiskLevel
+from states.risk import RiskLevel
 
 COLUMNS: tuple[str, ...] = (
     "case_ref",

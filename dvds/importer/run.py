@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from temporalio.client import Client
 
-from dvds.case_client import CaseClient, CaseError
+from dvds.cases.client import CaseClient, CaseError
 from dvds.importer.export import Plan
 from dvds.importer.rows import ImportRow, RowReject
 from states.record import Actor, CaseInput

@@ -1,0 +1,1 @@
+"""Cases as every client sees them: starting, submitting tasks, reading, finding."""

@@ -1,0 +1,226 @@
+"""What every client (CLI, web, importer) does with cases, in one place.
+
+Starts cases with the policy in force fixed into them, submits tasks as workflow
+updates, reads snapshots, and lists cases and pending tasks through visibility queries.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tomllib
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from dvds.cases.subject_index import client_keys, matching_query, subject_keys
+from dvds.connection.client import connect
+from dvds.settings import Settings
+from states.case import TASK_MODEL, Case
+from states.messages import CaseFile, TaskInput
+from states.models import Application
+from states.policy import DeadlinePolicy, default_policy
+from states.record import Actor, CaseInput, CaseSnapshot
+from states.roles import Role, Task
+from workflows import search
+from workflows.case import CaseWorkflow
+
+
+class CaseError(Exception):
+    """An error a person should read: it names the field or rule, never a value."""
+
+
+class Started(BaseModel):
+    """A case just started, and the earlier cases about the same subject (blind index)."""
+
+    ref: str
+    same_subject_as: list[str]
+
+
+class CaseListing(BaseModel):
+    ref: str
+    state: str
+    route: str | None
+    risk_level: str | None
+    historical: bool
+    overdue: bool
+    pending_tasks: list[str]
+    next_due: datetime | None
+    priority: str | None
+    received_at: datetime | None
+
+
+def load_policy(settings: Settings) -> DeadlinePolicy:
+    if settings.policy_file is None:
+        return default_policy()
+    # A bad policy file is refused with its rule, before any case starts under it.
+    try:
+        return DeadlinePolicy.from_toml(settings.policy_file.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise CaseError(f"policy_file: {settings.policy_file} is not valid TOML ({err})") from None
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors(include_input=False)
+        )
+        raise CaseError(f"policy_file: {settings.policy_file}: {problems}") from None
+
+
+def new_ref(now: datetime) -> str:
+    return f"DVDS-{now.year}-{secrets.randbelow(10**8):08d}"
+
+
+async def open_cases(settings: Settings) -> CaseClient:
+    """A CaseClient connected as the settings say (address from envconfig, their key ring)."""
+    return CaseClient(await connect(settings), settings)
+
+
+class CaseClient:
+    def __init__(self, client: Client, settings: Settings, policy: DeadlinePolicy | None = None) -> None:
+        self.client = client
+        self.settings = settings
+        self.policy = policy or load_policy(settings)
+
+    # ---- writing ---------------------------------------------------------------
+
+    async def start(self, case: CaseInput) -> WorkflowHandle[CaseWorkflow, CaseSnapshot]:
+        """Start a case with the policy in force. A ref already in use is refused."""
+        ring = client_keys(self.client)
+        blind = subject_keys(case.application.subject, ring) if ring and not case.subject_keys else case.subject_keys
+        case = case.model_copy(update={"policy": case.policy or self.policy, "subject_keys": blind})
+        preview = Case(case, case.policy or self.policy, datetime.now(UTC)).snapshot(datetime.now(UTC))
+        try:
+            return await self.client.start_workflow(
+                CaseWorkflow.run,
+                case,
+                id=case.ref,
+                task_queue=self.settings.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                search_attributes=search.initial(preview, case.subject_keys),
+            )
+        except WorkflowAlreadyStartedError:
+            # The SDK turns the server's ALREADY_EXISTS into this; the RPCError is the fallback.
+            raise CaseError(f"ref: a case {case.ref} already exists") from None
+        except RPCError as err:
+            if err.status is RPCStatusCode.ALREADY_EXISTS:
+                raise CaseError(f"ref: a case {case.ref} already exists") from None
+            raise
+
+    async def start_application(self, application: Application, operator: str, ref: str | None = None) -> Started:
+        """Start a case for a new application recorded by `operator`; a new reference if none given."""
+        case = CaseInput(
+            ref=ref or new_ref(datetime.now(UTC)),
+            application=application,
+            started_by=Actor(id=operator, role=Role.operator),
+        )
+        await self.start(case)
+        ring = client_keys(self.client)
+        earlier = await self.linked_cases(case.ref, subject_keys(application.subject, ring)) if ring else []
+        return Started(ref=case.ref, same_subject_as=earlier)
+
+    async def complete(self, ref: str, task: Task, actor: Actor, submission: dict[str, Any]) -> CaseSnapshot:
+        """Validate the submission against its model here, then submit it as an update."""
+        model = TASK_MODEL[task]
+        typed = TaskInput[model](actor=actor, submission=model.model_validate(submission))  # type: ignore[valid-type]
+        try:
+            return await self.handle(ref).execute_update(str(task), typed, result_type=CaseSnapshot)
+        except WorkflowUpdateFailedError as err:
+            cause = err.cause
+            message = cause.message if isinstance(cause, ApplicationError) else str(cause)
+            raise CaseError(f"{task} refused: {message}") from None
+        except RPCError as err:
+            raise CaseError(_rpc_message(ref, err)) from None
+
+    # ---- reading ---------------------------------------------------------------
+
+    def handle(self, ref: str) -> WorkflowHandle[CaseWorkflow, CaseSnapshot]:
+        return self.client.get_workflow_handle_for(CaseWorkflow.run, ref)
+
+    async def snapshot(self, ref: str) -> CaseSnapshot:
+        handle = self.handle(ref)
+        try:
+            description = await handle.describe()
+            if description.status is WorkflowExecutionStatus.COMPLETED:
+                snap = await handle.result()
+            else:
+                snap = await handle.query(CaseWorkflow.snapshot)
+        except RPCError as err:
+            raise CaseError(_rpc_message(ref, err)) from None
+        keys = list(description.typed_search_attributes.get(search.SUBJECT_KEYS) or [])
+        return snap.model_copy(update={"linked_cases": await self.linked_cases(ref, keys)})
+
+    async def linked_cases(self, ref: str, keys: list[str]) -> list[str]:
+        """Other cases about the same subject (any name or date of birth in common),
+        found through the blind index: oldest first."""
+        if not keys:
+            return []
+        found = await self.list_cases(matching_query(keys, ref))
+        far = datetime.max.replace(tzinfo=UTC)
+        return [c.ref for c in sorted(found, key=lambda c: (c.received_at or far, c.ref))]
+
+    async def case_file(self, ref: str) -> CaseFile:
+        try:
+            return await self.handle(ref).query(CaseWorkflow.case_file)
+        except RPCError as err:
+            raise CaseError(_rpc_message(ref, err)) from None
+
+    async def list_cases(self, query: str = "", limit: int | None = None) -> list[CaseListing]:
+        clauses = ["WorkflowType = 'CaseWorkflow'"] + ([f"({query})"] if query else [])
+        listings = []
+        async for execution in self.client.list_workflows(" AND ".join(clauses), limit=limit, page_size=1000):
+            attrs = execution.typed_search_attributes
+            listings.append(
+                CaseListing(
+                    ref=execution.id,
+                    state=attrs.get(search.STATE) or "unknown",
+                    route=attrs.get(search.ROUTE),
+                    risk_level=attrs.get(search.RISK_LEVEL),
+                    historical=bool(attrs.get(search.HISTORICAL)),
+                    overdue=bool(attrs.get(search.OVERDUE)),
+                    pending_tasks=list(attrs.get(search.PENDING_TASKS) or []),
+                    next_due=attrs.get(search.NEXT_DUE),
+                    priority=attrs.get(search.PRIORITY),
+                    received_at=attrs.get(search.RECEIVED),
+                )
+            )
+        return listings
+
+    async def pending_tasks(self, role: str | None = None, limit: int | None = None) -> list[CaseListing]:
+        """Open cases waiting on a task, in the order staff should take them: the
+        historical review queue by priority, then nearest deadline first."""
+        # Scoped to this deployment's task queue: other deployments (or test runs) may
+        # share the namespace, and their cases are not this team's work.
+        query = f"ExecutionStatus = 'Running' AND TaskQueue = '{self.settings.task_queue.replace(chr(39), '')}'"
+        if role:
+            query += f" AND DvdsPendingRoles = '{_quoted(role)}'"
+        cases = [c for c in await self.list_cases(query, limit) if c.pending_tasks]
+        far = datetime.max.replace(tzinfo=UTC)
+        return sorted(cases, key=lambda c: (c.priority or "9", c.next_due or far, c.ref))
+
+
+def _quoted(value: str) -> str:
+    if not value.replace("_", "").isalnum():
+        raise CaseError("role: must be a role name such as reviewer")
+    return value
+
+
+def _rpc_message(ref: str, err: RPCError) -> str:
+    if err.status is RPCStatusCode.NOT_FOUND:
+        return f"ref: no case {ref} on this server"
+    if err.status is RPCStatusCode.RESOURCE_EXHAUSTED:
+        # Temporal holds at most 10 submissions in flight per case; the SDK has already
+        # retried with backoff for about 10 s. Nothing was applied, so trying again is safe.
+        return f"case busy: {ref} has too many submissions waiting (is a worker running?); nothing changed, try again"
+    if err.status is RPCStatusCode.UNAVAILABLE:
+        # E.g. "workflow update was aborted": submissions held while no worker ran were let go.
+        return f"case busy: the server did not take the submission to {ref}; check `dvds case show {ref}`, try again"
+    return f"the server refused the request ({err.status.name})"

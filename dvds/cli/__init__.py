@@ -1,0 +1,1 @@
+"""The command line face: typer commands that parse, call the library, print."""

@@ -1,0 +1,143 @@
+"""`dvds import FILE.csv` and `dvds demo-data`: the historical review's applications."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from dvds.cli.context import settings
+
+if TYPE_CHECKING:
+    from dvds.importer.export import Plan
+    from dvds.importer.run import Tally
+    from dvds.settings import Settings
+    from states.record import Actor
+
+
+def import_(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="The force's export, CSV (UTF-8, with or without a byte-order mark)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check every row; start nothing"),
+    rejects: Path | None = typer.Option(None, help="Where to write rejected rows (default FILE.rejects.csv)"),
+    concurrency: int = typer.Option(16, min=1, max=256, help="Cases started at once"),
+    actor: str | None = typer.Option(None, help="Staff id of the operator running the import"),
+    json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON"),
+) -> None:
+    """Start a historical case for each valid row; report every other row with its line and
+    reason. Running it again starts nothing new, and finishes an interrupted import."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from dvds.cases.client import load_policy
+    from dvds.cli.output import errors, fail, run
+    from dvds.importer.export import ExportError, plan_import
+    from dvds.importer.rejects import write_rejects
+    from dvds.importer.rows import RowContext
+    from dvds.importer.run import tally_for
+    from states.record import Actor
+    from states.roles import Role
+
+    try:
+        data = file.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        fail(f"file: {file} is not a readable file", 2)
+    config = settings(ctx)
+    policy = load_policy(config)
+    context = RowContext(today=datetime.now(ZoneInfo(policy.timezone)).date(), timezone=policy.timezone)
+    try:
+        plan = plan_import(data, context)
+    except ExportError as err:
+        fail(str(err), 2)
+    rejects_path = rejects or file.with_name(file.stem + ".rejects.csv")
+    tally = tally_for(plan)
+    write_rejects(rejects_path, tally.rejects)
+    if dry_run:
+        counts = {"rows_read": plan.rows_read, "valid": len(plan.to_start) + len(plan.repeats),
+                  "rejected": len(plan.rejects)}
+        _finish(counts, tally, rejects_path, True, 0.0, json_out)
+        return
+    operator = Actor(id=actor, role=Role.operator) if actor else None
+    began = time.monotonic()
+    try:
+        run(_import(config, plan, tally, concurrency, operator))
+    except KeyboardInterrupt:
+        errors.print(f"interrupted after {tally.done} of {tally.rows_read} rows "
+                     f"(at least {len(tally.started)} cases started); run the same command again to finish")
+        raise typer.Exit(130) from None
+    finally:
+        write_rejects(rejects_path, tally.rejects)
+    _finish(tally.counts(), tally, rejects_path, False, time.monotonic() - began, json_out)
+
+
+async def _import(config: Settings, plan: Plan, tally: Tally, concurrency: int, actor: Actor | None) -> None:
+    import structlog
+    from rich.console import Console
+    from temporalio.service import RPCError
+
+    from dvds.cases.client import open_cases
+    from dvds.cli.import_progress import ProgressFeed, progress_bar
+    from dvds.cli.output import fail
+    from dvds.importer.run import run_import
+
+    logger = structlog.get_logger()
+    cases = await open_cases(config)
+    logger.info("import started", rows_read=plan.rows_read, to_start=len(plan.to_start), concurrency=concurrency)
+    with progress_bar(Console(stderr=True)) as progress:
+        feed = ProgressFeed(progress, tally)
+        try:
+            await run_import(cases, plan, tally, concurrency, actor, on_row=feed)
+        except* RPCError as group:
+            first = group.exceptions[0]
+            status = first.status.name if isinstance(first, RPCError) else "error"
+            fail(f"the server refused a start ({status}) after {tally.done} of {tally.rows_read} rows; "
+                 "run the same command again to finish")
+
+
+def _finish(counts: dict[str, int], tally: Tally, rejects_path: Path, dry_run: bool, seconds: float,
+            json_out: bool) -> None:
+    import structlog
+
+    from dvds.cli.import_progress import summary_table
+    from dvds.cli.output import console
+
+    logger = structlog.get_logger()
+    assert sum(v for k, v in counts.items() if k != "rows_read") == counts["rows_read"], "every row is counted once"
+    logger.info("import finished" if not dry_run else "import checked", seconds=round(seconds, 1), **counts)
+    if json_out:
+        typer.echo(json.dumps({**counts, "dry_run": dry_run, "seconds": round(seconds, 2),
+                               "rejects_file": str(rejects_path)}, indent=2))
+    else:
+        console.print(summary_table(counts, dry_run, seconds))
+        if counts["rejected"]:
+            console.print(f"Rejected rows, with line and reason: {rejects_path}")
+    if counts["rejected"]:
+        raise typer.Exit(1)
+
+
+def demo_data(
+    rows: int = typer.Option(3582, min=1, max=1_000_000, help="How many applications"),
+    seed: int = typer.Option(..., help="Same seed, same file"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write here (default: standard output)"),
+    prefix: str = typer.Option("DEMO", help="Case reference prefix: PREFIX-YEAR-NUMBER"),
+) -> None:
+    """Write a synthetic export with the historical review's mix: about a third disclosed,
+    some late decisions, a few dozen possible failures to disclose. Every name is made up."""
+    import re
+    import sys
+
+    from dvds.cli.output import errors, fail
+    from dvds.importer.demo_data import write_demo_export
+
+    if not re.fullmatch(r"[A-Z][A-Z0-9]{1,9}", prefix):
+        fail("prefix: 2 to 10 capital letters or digits, starting with a letter", 2)
+    if out is None:
+        write_demo_export(sys.stdout, rows, seed, prefix)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        write_demo_export(handle, rows, seed, prefix)
+    errors.print(f"wrote {rows} rows to {out}")

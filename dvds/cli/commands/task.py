@@ -1,0 +1,77 @@
+"""`dvds task list|complete`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from dvds.cli.context import settings
+from states.roles import Role, Task
+
+if TYPE_CHECKING:
+    from dvds.cases.client import CaseListing
+    from states.record import CaseSnapshot
+
+app = typer.Typer(rich_markup_mode=None, help="Pending tasks and completing them.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_tasks(
+    ctx: typer.Context,
+    role: Role | None = typer.Option(None, help="Only tasks for this role"),
+    limit: int = typer.Option(5000, min=1, help="At most this many cases"),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON"),
+) -> None:
+    """Pending tasks across cases: the review queue by priority, then nearest deadline first."""
+    from dvds.cases.client import open_cases
+    from dvds.cli.output import emit_json, run, table, when
+    from states.roles import TASK_ROLE
+
+    async def go() -> list[CaseListing]:
+        return await (await open_cases(settings(ctx))).pending_tasks(role and str(role), limit)
+
+    cases = run(go())
+    if json_out:
+        emit_json(cases)
+        return
+    rows = [
+        (c.ref, task, TASK_ROLE[Task(task)], when(c.next_due), c.priority or "-", "OVERDUE" if c.overdue else "")
+        for c in cases
+        for task in c.pending_tasks
+        if role is None or TASK_ROLE[Task(task)] is role
+    ]
+    table(f"Pending tasks ({len(rows)})", ["ref", "task", "role", "due", "priority", ""], rows,
+          styles=lambda row: "red" if row[-1] else None)
+
+
+@app.command()
+def complete(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Case reference"),
+    task: Task = typer.Argument(..., help="The task to complete"),
+    actor: str = typer.Option(..., help="Your staff id"),
+    role: Role = typer.Option(..., help="The role you act in"),
+    file: Path = typer.Option(..., "--file", "-f", help="The submission, as JSON (dvds schema TASK)"),
+    json_out: bool = typer.Option(False, "--json", help="Print the case snapshot as JSON"),
+) -> None:
+    """Complete a human task on a case. Refused submissions change nothing."""
+    from dvds.cases.client import open_cases
+    from dvds.cli.output import console, emit_json, read_json_file, run, validated
+    from states.case import TASK_MODEL
+    from states.record import Actor
+
+    submission = read_json_file(file)
+    validated(submission, TASK_MODEL[task])  # refused here, before reaching for the server
+
+    async def go() -> CaseSnapshot:
+        cases = await open_cases(settings(ctx))
+        return await cases.complete(ref, task, Actor(id=actor, role=role), submission)
+
+    snap = run(go())
+    if json_out:
+        emit_json(snap)
+        return
+    console.print(f"{snap.ref}: {task} done; state [bold]{snap.state}[/]; pending: "
+                  f"{', '.join(snap.pending_tasks) or 'none'}")

@@ -1,0 +1,77 @@
+"""Every payload that crosses Temporal, encrypted: AES-256-GCM, one fresh nonce per
+payload, the key id in the payload's metadata so older keys still decrypt after a
+rotation. Workflow inputs, updates, results, activity inputs and outputs, query
+results and (with the failure converter's encoded attributes) failure messages.
+
+Search attributes and workflow ids are not payloads the codec sees: they carry no
+personal data (workflows/search.py, states/models.py CaseRef).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from temporalio.api.common.v1 import Payload
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
+
+from dvds.connection.keys import KeyRing, KeysError
+
+ENCODING = b"binary/encrypted"
+KEY_ID = "encryption-key-id"
+_NONCE = 12
+
+
+class PayloadKeyError(KeysError):
+    """A payload this key ring cannot decrypt. Names the key id, never the data."""
+
+
+class EncryptionCodec(PayloadCodec):
+    def __init__(self, keys: KeyRing) -> None:
+        self.keys = keys
+        self._ciphers = {k.id: AESGCM(k.secret) for k in keys.encryption_keys}
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        key = self.keys.current
+        cipher = self._ciphers[key.id]
+        encoded = []
+        for payload in payloads:
+            nonce = os.urandom(_NONCE)
+            # The key id is authenticated too, so a payload cannot be relabelled.
+            sealed = cipher.encrypt(nonce, payload.SerializeToString(), key.id.encode())
+            encoded.append(Payload(metadata={"encoding": ENCODING, KEY_ID: key.id.encode()}, data=nonce + sealed))
+        return encoded
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return [self.decrypt(p) for p in payloads]
+
+    def decrypt(self, payload: Payload) -> Payload:
+        if payload.metadata.get("encoding") != ENCODING:
+            return payload
+        key_id = payload.metadata.get(KEY_ID, b"").decode(errors="replace")
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            raise PayloadKeyError(
+                f"keys: this data is encrypted with key {key_id!r}, which is not in the key ring "
+                "(DVDS_KEY_FILE or DVDS_KEYS); ask for the key ring that has it"
+            )
+        try:
+            plain = cipher.decrypt(payload.data[:_NONCE], payload.data[_NONCE:], key_id.encode())
+        except InvalidTag:
+            raise PayloadKeyError(
+                f"keys: data under key {key_id!r} could not be decrypted: the key is wrong or the data was altered"
+            ) from None
+        return Payload.FromString(plain)
+
+
+def case_data_converter(keys: KeyRing) -> DataConverter:
+    """The pydantic converter, with every payload and failure message encrypted."""
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=EncryptionCodec(keys),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )

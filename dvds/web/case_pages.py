@@ -1,0 +1,178 @@
+"""A case's page, its task forms, and claiming a task."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from dvds.audit.history import case_timeline
+from dvds.cases.client import CaseClient, CaseError
+from dvds.web.claims import ClaimStore, ClaimTaken
+from dvds.web.deps import ArchiveDir, Cases, Claims
+from dvds.web.form_schema import ROWS_SUFFIX, field_errors, form_fields, initial_values, parse, row_count
+from dvds.web.identity import SignedIn, checked_form, refuse_read_only
+from dvds.web.rendering import render
+from states.case import TASK_MODEL
+from states.machine import CaseState, diagram
+from states.messages import CaseFile
+from states.personal_data import may_see_personal_data
+from states.record import Actor, CaseSnapshot
+from states.roles import TASK_ROLE, Role, Task
+from states.staff import StaffMember
+
+router = APIRouter()
+CASE_REF = re.compile(r"^[A-Z][A-Z0-9]{1,9}-[0-9]{4}-[0-9]{1,8}$")
+
+
+def _ref(ref: str) -> str:
+    if not CASE_REF.match(ref):
+        raise HTTPException(404, "ref: not a case reference (e.g. DVDS-2026-00001234)")
+    return ref
+
+
+def _task(name: str) -> Task:
+    try:
+        return Task(name)
+    except ValueError:
+        raise HTTPException(404, f"task: no task called {name}") from None
+
+
+def _worked_on(snapshot: CaseSnapshot, staff_id: str) -> bool:
+    return any(t.actor is not None and t.actor.id == staff_id for t in snapshot.transitions)
+
+
+async def _personal(cases: CaseClient, me: StaffMember, snapshot: CaseSnapshot) -> CaseFile | None:
+    if not may_see_personal_data(me.roles, me.id, snapshot, _worked_on(snapshot, me.id)):
+        return None
+    return await cases.case_file(snapshot.ref)
+
+
+def _open_tasks(snapshot: CaseSnapshot) -> list[tuple[Task, bool]]:
+    """(task, is a step the case waits for) for everything that can be done now."""
+    return [(Task(t), True) for t in snapshot.pending_tasks] + [(Task(t), False) for t in snapshot.actions]
+
+
+@router.get("/cases/{ref}")
+async def case_page(request: Request, ref: str, me: SignedIn, cases: Cases, claims: Claims, archive: ArchiveDir,
+                    done: str | None = None) -> Response:
+    snapshot = await cases.snapshot(_ref(ref))
+    try:
+        timeline = await case_timeline(cases.client, ref, archive)
+        entries, path = timeline.entries, timeline.path
+    except CaseError:
+        entries, path = None, [str(CaseState.received)] + [str(t.dest) for t in snapshot.transitions]
+    return render(
+        request, "case.html",
+        case=snapshot, open_tasks=_open_tasks(snapshot), claims=claims.all(), task_role=TASK_ROLE,
+        entries=entries, path=path, states=[str(s) for s in CaseState], mermaid=diagram(path),
+        case_file=await _personal(cases, me, snapshot), done=done,
+    )
+
+
+def _may_do(me: StaffMember, snapshot: CaseSnapshot, task: Task) -> None:
+    refuse_read_only(me)
+    if TASK_ROLE[task] not in me.roles:
+        raise HTTPException(403, f"role: the {task} task needs the role {TASK_ROLE[task]}, which {me.id} does not hold")
+    if str(task) not in [*snapshot.pending_tasks, *snapshot.actions]:
+        raise HTTPException(409, f"task: {task} is not open while the case is {snapshot.state}")
+
+
+def _form_page(request: Request, claims: ClaimStore, snapshot: CaseSnapshot, task: Task, values: dict[str, str],
+               errors: dict[str, list[str]], general: list[str], case_file: CaseFile | None,
+               status_code: int = 200) -> Response:
+    fields = form_fields(TASK_MODEL[task])
+    rows = {f.name: row_count(f, values) for f in fields if f.kind == "rows"}
+    return render(request, "task.html", status_code, case=snapshot, task=task, role=TASK_ROLE[task],
+                  fields=fields, values=values, errors=errors, general=general, rows=rows,
+                  claim=claims.find(snapshot.ref, str(task)), case_file=case_file,
+                  model_doc=(TASK_MODEL[task].__doc__ or "").strip())
+
+
+@router.get("/cases/{ref}/tasks/{name}")
+async def task_form(request: Request, ref: str, name: str, me: SignedIn, cases: Cases, claims: Claims) -> Response:
+    task = _task(name)
+    snapshot = await cases.snapshot(_ref(ref))
+    _may_do(me, snapshot, task)
+    values = initial_values(form_fields(TASK_MODEL[task]))
+    return _form_page(request, claims, snapshot, task, values, {}, [], await _personal(cases, me, snapshot))
+
+
+@router.post("/cases/{ref}/tasks/{name}")
+async def submit_task(request: Request, ref: str, name: str, me: SignedIn, cases: Cases, claims: Claims) -> Response:
+    form = await checked_form(request)
+    refuse_read_only(me)  # before reading anything of the case
+    task = _task(name)
+    snapshot = await cases.snapshot(_ref(ref))
+    _may_do(me, snapshot, task)
+    values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    fields = form_fields(TASK_MODEL[task])
+    case_file = await _personal(cases, me, snapshot)
+    adding = values.pop("add_row", None)
+    if adding in {f.name for f in fields if f.kind == "rows"}:
+        values[f"{adding}.{ROWS_SUFFIX}"] = str(row_count(next(f for f in fields if f.name == adding), values) + 1)
+        return _form_page(request, claims, snapshot, task, values, {}, [], case_file)
+    claim = claims.find(ref, str(task))
+    if claim is not None and claim.staff_id != me.id:
+        taken = f"claim: {task} is claimed by {claim.staff_id}; ask them or a supervisor to release it"
+        return _form_page(request, claims, snapshot, task, values, {}, [taken], case_file, 409)
+    data, kept = parse(fields, values, cases.policy.timezone)
+    try:
+        TASK_MODEL[task].model_validate(data)
+    except ValidationError as invalid:
+        by_field, general = field_errors(invalid, fields, kept)
+        shown = _shown_keys(fields, values)
+        general += [f"{key}: {m}" for key, msgs in by_field.items() if key not in shown for m in msgs]
+        return _form_page(request, claims, snapshot, task, values, by_field, general, case_file, 422)
+    try:
+        await cases.complete(ref, task, Actor(id=me.id, role=TASK_ROLE[task]), data)
+    except CaseError as refused:
+        # The case refused it: nothing changed, and the form keeps what was typed.
+        return _form_page(request, claims, snapshot, task, values, {}, [str(refused)], case_file, 409)
+    claims.forget(ref, str(task))
+    return RedirectResponse(f"/cases/{ref}?done={task}", status_code=303)
+
+
+def _shown_keys(fields: list[Any], values: dict[str, str]) -> set[str]:
+    shown = set()
+    for f in fields:
+        if f.kind == "rows":
+            shown |= {f"{f.name}.{i}.{s.name}" for i in range(row_count(f, values)) for s in f.subfields}
+        shown.add(f.name)
+    return shown
+
+
+@router.post("/cases/{ref}/tasks/{name}/claim")
+async def claim(request: Request, ref: str, name: str, me: SignedIn, cases: Cases, claims: Claims) -> Response:
+    form = await checked_form(request)
+    refuse_read_only(me)
+    task = _task(name)
+    _may_do(me, await cases.snapshot(_ref(ref)), task)
+    try:
+        claims.claim(ref, str(task), me.id)
+    except ClaimTaken as taken:
+        raise HTTPException(409, str(taken)) from None
+    return RedirectResponse(_back(form), status_code=303)
+
+
+@router.post("/cases/{ref}/tasks/{name}/release")
+async def release(request: Request, ref: str, name: str, me: SignedIn, claims: Claims) -> Response:
+    form = await checked_form(request)
+    refuse_read_only(me)
+    task = _task(name)
+    try:
+        claims.release(_ref(ref), str(task), me.id, any_holder=Role.supervisor in me.roles)
+    except ClaimTaken as taken:
+        raise HTTPException(409, str(taken)) from None
+    return RedirectResponse(_back(form), status_code=303)
+
+
+def _back(form: Any) -> str:
+    target = str(form.get("next", ""))
+    return target if target.startswith("/") and not target.startswith("//") else "/inbox"
+
+
+

@@ -1,0 +1,51 @@
+"""What routes depend on, injected through FastAPI's `Depends` (as the full-stack FastAPI
+template's api/deps.py does): the library objects the app was built with, one
+`Annotated` type each, so a route names what it needs in its signature."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from dvds.cases.client import CaseClient
+from dvds.settings import WebSettings
+from dvds.web.claims import ClaimStore
+from dvds.web.context import WebContext
+from states.staff import StaffDirectory
+
+
+def web_context(request: Request) -> WebContext:
+    return request.app.state.ctx  # type: ignore[no-any-return]
+
+
+Context = Annotated[WebContext, Depends(web_context)]
+
+
+def case_client(ctx: Context) -> CaseClient:
+    return ctx.cases
+
+
+def claim_store(ctx: Context) -> ClaimStore:
+    return ctx.claims
+
+
+def staff_directory(ctx: Context) -> StaffDirectory:
+    """The directory as the staff file says now (re-read when it changes)."""
+    return ctx.staff.directory
+
+
+def web_settings(ctx: Context) -> WebSettings:
+    return ctx.web
+
+
+def archive_dir(ctx: Context) -> Path:
+    return ctx.archive_dir
+
+
+Cases = Annotated[CaseClient, Depends(case_client)]
+Claims = Annotated[ClaimStore, Depends(claim_store)]
+Directory = Annotated[StaffDirectory, Depends(staff_directory)]
+Web = Annotated[WebSettings, Depends(web_settings)]
+ArchiveDir = Annotated[Path, Depends(archive_dir)]

@@ -1,0 +1,66 @@
+"""Signing in and out, and the inbox."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from dvds.staff.passwords import password_matches
+from dvds.web.deps import Cases, Claims, Directory
+from dvds.web.identity import SignedIn, checked_form, current_staff, is_read_only, start_session
+from dvds.web.inbox import build_inbox
+from dvds.web.rendering import render
+
+router = APIRouter()
+INBOX_ROWS = 200  # per list; the rest are counted, and found through the search
+
+
+def _safe_next(target: str | None) -> str:
+    # Only a path on this site: never an open redirect to another.
+    return target if target and target.startswith("/") and not target.startswith("//") else "/inbox"
+
+
+@router.get("/")
+async def home() -> Response:
+    return RedirectResponse("/inbox", status_code=303)
+
+
+@router.get("/sign-in")
+async def sign_in_page(request: Request, next: str | None = None) -> Response:
+    if current_staff(request) is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "sign_in.html", next=_safe_next(next), staff_id="", message=None)
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request, directory: Directory) -> Response:
+    form = await checked_form(request)
+    staff_id = str(form.get("staff_id", "")).strip()
+    password = str(form.get("password", ""))
+    target = _safe_next(str(form.get("next", "")))
+    member = directory.find(staff_id)
+    stored = member.password_hash if member is not None and member.active else None
+    # Hashing is slow on purpose: off the event loop, so the worker and other pages carry on.
+    if not await run_in_threadpool(password_matches, stored, password):
+        # One message whatever was wrong: it must not tell which staff ids exist.
+        return render(request, "sign_in.html", 401, next=target, staff_id=staff_id,
+                      message="That staff id and password do not match an active member of staff.")
+    start_session(request, staff_id)
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request) -> Response:
+    await checked_form(request)
+    request.session.clear()
+    return RedirectResponse("/sign-in", status_code=303)
+
+
+@router.get("/inbox")
+async def inbox(request: Request, me: SignedIn, cases: Cases, claims: Claims, directory: Directory) -> Response:
+    if is_read_only(me):  # auditors have no tasks: their start page is the search
+        return RedirectResponse("/search", status_code=303)
+    open_cases = await cases.pending_tasks()
+    built = build_inbox(me, directory, open_cases, claims.all())
+    return render(request, "inbox.html", inbox=built, limit=INBOX_ROWS)
