@@ -24,11 +24,12 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from dvds.settings import Settings
 from dvds.subject_index import client_keys, matching_query, subject_keys
-from states.case import TASK_MODEL, Case
+from states.case import Case
 from states.messages import CaseFile, TaskInput
 from states.policy import DeadlinePolicy, default_policy
 from states.record import Actor, CaseInput, CaseSnapshot
 from states.roles import Task
+from states.tasks import TASK_MODEL
 from workflows import search
 from workflows.case import CaseWorkflow
 

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from states.case import Case, TaskRefused
+from states.case import Case
 from states.machine import TRANSITIONS, CaseState, diagram
 from states.policy import default_policy
 from states.record import Actor, CaseInput, HistoricalDecision, HistoricalFacts, ReviewPriority, SubjectHistory
 from states.roles import TASK_ROLE, Role, Task
+from states.tasks import TaskRefused
 from tests.cases import application, new_ref, submission
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -119,7 +120,7 @@ class TestIllegalMoves:
             for task, example in path:
                 do(case, task, example)
             fired |= {t.trigger for t in case.transitions}
-        fired |= {"record_referral", "complete_remedial_disclosure", "record_iopc_decision", "review"}
+        fired |= {"record_referral", "complete_remedial_disclosure", "record_iopc_decision", "review", "extend_deadline"}
         assert {t["trigger"] for t in TRANSITIONS} <= fired
 
     @pytest.mark.parametrize("role", [r for r in Role])

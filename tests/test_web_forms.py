@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from states.case import TASK_MODEL
 from states.roles import Task
 from states.submissions import Research, RiskAssessment
+from states.tasks import TASK_MODEL
 from tests.cases import EXAMPLES
 from web.form_schema import field_errors, form_fields, initial_values, parse
 

@@ -11,13 +11,13 @@ from pydantic import ValidationError
 
 from dvds.audit.history import case_timeline
 from dvds.case_client import CaseError
-from states.case import TASK_MODEL
 from states.machine import CaseState, diagram
 from states.messages import CaseFile
 from states.personal_data import may_see_personal_data
 from states.record import Actor, CaseSnapshot
 from states.roles import TASK_ROLE, Role, Task
 from states.staff import StaffMember
+from states.tasks import TASK_MODEL
 from web.claims import ClaimTaken
 from web.form_schema import ROWS_SUFFIX, field_errors, form_fields, initial_values, parse, row_count
 from web.identity import SignedIn, checked_form, context, refuse_read_only

@@ -6,9 +6,9 @@ import json
 
 import typer
 
-from states.case import TASK_MODEL
 from states.models import Application
 from states.roles import Task
+from states.tasks import TASK_MODEL
 
 CHOICES = ["application", *[str(t) for t in Task]]
 

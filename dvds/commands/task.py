@@ -10,9 +10,9 @@ from dvds.case_client import CaseClient, CaseListing
 from dvds.connection import connect
 from dvds.output import console, emit_json, read_json_file, run, table, validated, when
 from dvds.settings import Settings
-from states.case import TASK_MODEL
 from states.record import Actor, CaseSnapshot
 from states.roles import TASK_ROLE, Role, Task
+from states.tasks import TASK_MODEL
 
 app = typer.Typer(help="Pending tasks and completing them.", no_args_is_help=True)
 
