@@ -47,9 +47,9 @@ OPEN_BEFORE_OUTCOME = [S.received, S.researched, S.risk_assessed]
 FINAL_STATES = frozenset({S.closed})
 NOT_FINAL = [s for s in CaseState if s not in FINAL_STATES]
 
-# The order of rows leaving a state is the order their tasks are offered in (and
-# recorded histories replay against it): keep withdraw before extend_deadline, and
-# extend_deadline before record_iopc_decision.
+# Tasks are offered in the order their triggers first appear here, and recorded histories
+# replay against that order (the case notifies on its pending tasks): keep withdraw before
+# extend_deadline, and extend_deadline before record_iopc_decision.
 TRANSITIONS: list[dict[str, Any]] = [
     # A historical case is reviewed where its record stopped: it is not researched, assessed,
     # decided or withdrawn (and so never has a decision of its own to deliver).
@@ -165,6 +165,8 @@ def fire(model: object, trigger: str, *args: Any) -> bool:
 
 
 class Stateful(Protocol):
+    """A case as the machine sees it: anything with a `state`."""
+
     state: str
 
 
@@ -184,8 +186,8 @@ def _row_index() -> dict[tuple[str, str], dict[str, Any]]:
     for row in TRANSITIONS:
         sources = row["source"] if isinstance(row["source"], list) else [row["source"]]
         for source in sources:
-            # Firing a trigger takes the first of its rows from the state whose conditions
-            # hold: two rows of one trigger from one state could be fired by different causes.
+            # A case fires a trigger, and the machine takes whichever of its rows from the state
+            # holds: two rows of one trigger from one state would blur what fired the move.
             assert (row["trigger"], str(source)) not in index, f"{row['trigger']} leaves {source} twice"
             # An automatic row that did not move the case would fire for ever.
             assert row["fired_by"] is not Fired.automatically or row["dest"] is not None, row["trigger"]
