@@ -1,16 +1,26 @@
-"""The case state machine: one declarative table, read top to bottom.
+"""The case state machine: one declarative table, read top to bottom, and the only place
+that says what can happen on a case.
 
-Each trigger is named after the human task or event that causes it. Conditions are
-names of rules (`RULES` says each in words); `Case` in states/case.py implements them.
+Each row names its trigger after the task or event that causes it, and says what fires it
+(`fired_by`): a human task (states.roles.Task), or `Fired.automatically` (the row fires by
+itself whenever its conditions hold after a change), or an event from outside the case.
+Conditions are names of rules (`RULES` says each in words; states/rules.py implements them):
+`conditions` and `unless` are about the case, `submission` about what the task submits.
+A task is open while a row leaving the case's state is fired by it and its conditions on the
+case hold; a submission goes through when all of that row's conditions hold.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from transitions import Machine
+from transitions.core import Condition, EventData
+
+from states.roles import Task
 
 
 class CaseState(StrEnum):
@@ -25,37 +35,62 @@ class CaseState(StrEnum):
     closed = "closed"
 
 
+class Fired(StrEnum):
+    """What fires a row that no human task fires."""
+
+    automatically = "automatically"
+    referral_accepted = "referral_accepted"  # the IOPC's gateway accepted the case's referral
+
+
 S = CaseState
 OPEN_BEFORE_OUTCOME = [S.received, S.researched, S.risk_assessed]
+FINAL_STATES = frozenset({S.closed})
+NOT_FINAL = [s for s in CaseState if s not in FINAL_STATES]
 
+# Tasks are offered in the order their triggers first appear here, and recorded histories
+# replay against that order (the case notifies on its pending tasks): keep withdraw before
+# extend_deadline, and extend_deadline before record_iopc_decision.
 TRANSITIONS: list[dict[str, Any]] = [
-    {"trigger": "complete_research", "source": S.received, "dest": S.researched,
-     "conditions": ["checks_cover_aliases"]},
-    {"trigger": "assess_risk", "source": S.researched, "dest": S.risk_assessed},
+    # A historical case is reviewed where its record stopped: it is not researched, assessed,
+    # decided or withdrawn (and so never has a decision of its own to deliver).
+    {"trigger": "complete_research", "source": S.received, "dest": S.researched, "fired_by": Task.research,
+     "unless": ["historical"], "submission": ["checks_cover_aliases"]},
+    {"trigger": "assess_risk", "source": S.researched, "dest": S.risk_assessed, "fired_by": Task.risk_assessment,
+     "unless": ["historical"]},
     # Deciding to disclose leaves the case risk-assessed: it becomes `disclosed` only
     # when the disclosure has been delivered in person.
-    {"trigger": "decide_to_disclose", "source": S.risk_assessed, "dest": None,
-     "conditions": ["risk_assessment_recorded", "not_yet_decided"]},
-    {"trigger": "decide_to_decline", "source": S.risk_assessed, "dest": S.declined,
-     "conditions": ["risk_assessment_recorded", "not_yet_decided"]},
-    {"trigger": "deliver_disclosure", "source": S.risk_assessed, "dest": S.disclosed,
+    {"trigger": "decide_to_disclose", "source": S.risk_assessed, "dest": None, "fired_by": Task.decision,
+     "conditions": ["risk_assessment_recorded", "not_yet_decided"], "unless": ["historical"],
+     "submission": ["decision_discloses"]},
+    {"trigger": "decide_to_decline", "source": S.risk_assessed, "dest": S.declined, "fired_by": Task.decision,
+     "conditions": ["risk_assessment_recorded", "not_yet_decided"], "unless": ["historical"],
+     "submission": ["decision_declines"]},
+    {"trigger": "deliver_disclosure", "source": S.risk_assessed, "dest": S.disclosed, "fired_by": Task.disclosure,
      "conditions": ["decided_to_disclose"]},
-    {"trigger": "withdraw", "source": OPEN_BEFORE_OUTCOME, "dest": S.withdrawn},
-    {"trigger": "review", "source": [S.disclosed, S.declined, S.withdrawn], "dest": S.reviewed},
+    {"trigger": "withdraw", "source": OPEN_BEFORE_OUTCOME, "dest": S.withdrawn, "fired_by": Task.withdrawal,
+     "unless": ["historical"]},
+    # An extension moves a deadline, not the case.
+    {"trigger": "extend_deadline", "source": NOT_FINAL, "dest": None, "fired_by": Task.deadline_extension,
+     "conditions": ["deadline_open"]},
+    {"trigger": "review", "source": [S.disclosed, S.declined, S.withdrawn], "dest": S.reviewed,
+     "fired_by": Task.review},
     # A historical record may stop before any outcome: it is reviewed where it stopped.
-    {"trigger": "review", "source": OPEN_BEFORE_OUTCOME, "dest": S.reviewed,
+    {"trigger": "review", "source": OPEN_BEFORE_OUTCOME, "dest": S.reviewed, "fired_by": Task.review,
      "conditions": ["historical"]},
-    {"trigger": "close", "source": S.reviewed, "dest": S.closed, "conditions": ["no_failure_found"]},
-    {"trigger": "confirm_failure", "source": S.reviewed, "dest": S.referred,
-     "conditions": ["failure_found"]},
-    {"trigger": "reject_failure", "source": S.reviewed, "dest": S.closed,
-     "conditions": ["failure_found"]},
-    {"trigger": "record_referral", "source": S.referred, "dest": None},
+    # A review that finds nothing closes the case at once.
+    {"trigger": "close", "source": S.reviewed, "dest": S.closed, "fired_by": Fired.automatically,
+     "conditions": ["no_failure_found"]},
+    {"trigger": "confirm_failure", "source": S.reviewed, "dest": S.referred, "fired_by": Task.failure_confirmation,
+     "conditions": ["failure_found"], "submission": ["failure_confirmed"]},
+    {"trigger": "reject_failure", "source": S.reviewed, "dest": S.closed, "fired_by": Task.failure_confirmation,
+     "conditions": ["failure_found"], "submission": ["failure_not_confirmed"]},
+    {"trigger": "record_referral", "source": S.referred, "dest": None, "fired_by": Fired.referral_accepted},
     {"trigger": "complete_remedial_disclosure", "source": S.referred, "dest": None,
-     "conditions": ["remediation_open"]},
-    {"trigger": "record_iopc_decision", "source": S.referred, "dest": None,
-     "conditions": ["referral_filed"]},
-    {"trigger": "close", "source": S.referred, "dest": S.closed,
+     "fired_by": Task.remedial_disclosure, "conditions": ["remediation_open"]},
+    {"trigger": "record_iopc_decision", "source": S.referred, "dest": None, "fired_by": Task.iopc_decision,
+     "conditions": ["referral_filed", "iopc_not_yet_decided"]},
+    # The filed referral and the remedial disclosure may come in either order: the later closes the case.
+    {"trigger": "close", "source": S.referred, "dest": S.closed, "fired_by": Fired.automatically,
      "conditions": ["referral_filed", "remediation_done"]},
 ]
 
@@ -64,16 +99,34 @@ RULES: dict[str, str] = {
     "(aliases_checked must be true)",
     "risk_assessment_recorded": "a decision needs a recorded risk assessment",
     "not_yet_decided": "the case has already been decided",
+    "decision_discloses": "the decision is not to disclose",
+    "decision_declines": "the decision is not to decline",
     "decided_to_disclose": "a disclosure needs a decision to disclose",
+    "deadline_open": "the case has no open deadline",
     "historical": "only a historical case can be reviewed before an outcome",
     "no_failure_found": "the review found a failure: it must be confirmed or not by a second person",
     "failure_found": "the review found no failure to confirm",
+    "failure_confirmed": "the failure is not confirmed",
+    "failure_not_confirmed": "the failure is confirmed",
     "remediation_open": "no remedial disclosure is open on this case",
     "referral_filed": "the IOPC referral has not been filed yet",
+    "iopc_not_yet_decided": "the IOPC's decision is already recorded",
     "remediation_done": "the remedial disclosure is not done yet",
 }
 
-FINAL_STATES = frozenset({S.closed})
+# Keys of a row that are the case engine's, not transitions': stripped before the machine sees a row.
+OWN_KEYS = frozenset({"fired_by", "submission"})
+
+
+def _for_machine(row: dict[str, Any]) -> dict[str, Any]:
+    """A row as transitions takes it: our own keys stripped, the conditions on the
+    submission kept as conditions (the machine judges them all when it fires)."""
+    kept = {key: value for key, value in row.items() if key not in OWN_KEYS}
+    kept["source"] = _names(row["source"])
+    kept["dest"] = row["dest"] and str(row["dest"])
+    if row.get("submission"):
+        kept["conditions"] = [*row.get("conditions", []), *row["submission"]]
+    return kept
 
 
 def build_machine(model: object | None, initial: CaseState, graph: bool = False) -> Machine:
@@ -82,9 +135,7 @@ def build_machine(model: object | None, initial: CaseState, graph: bool = False)
     options: dict[str, Any] = {
         "model": model,
         "states": [s.value for s in CaseState],
-        "transitions": [
-            {**t, "source": _names(t["source"]), "dest": t["dest"] and str(t["dest"])} for t in TRANSITIONS
-        ],
+        "transitions": [_for_machine(row) for row in TRANSITIONS],
         "initial": str(initial),
         "auto_transitions": False,
         "ignore_invalid_triggers": False,
@@ -111,6 +162,67 @@ def fire(model: object, trigger: str, *args: Any) -> bool:
     named in TRANSITIONS. False if no transition's conditions hold; MachineError if the
     trigger is not valid in the model's state."""
     return bool(shared_machine().events[trigger].trigger(model, *args))
+
+
+class Stateful(Protocol):
+    """A case as the machine sees it: anything with a `state`."""
+
+    state: str
+
+
+@dataclass(frozen=True)
+class Leaving:
+    """A row of TRANSITIONS leaving one state, with its conditions as the shared machine
+    holds them (transitions' Condition objects), split by what they read."""
+
+    trigger: str
+    fired_by: Task | Fired
+    on_case: tuple[Condition, ...]
+    on_submission: tuple[Condition, ...]
+
+
+def _row_index() -> dict[tuple[str, str], dict[str, Any]]:
+    index: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in TRANSITIONS:
+        sources = row["source"] if isinstance(row["source"], list) else [row["source"]]
+        for source in sources:
+            # A case fires a trigger, and the machine takes whichever of its rows from the state
+            # holds: two rows of one trigger from one state would blur what fired the move.
+            assert (row["trigger"], str(source)) not in index, f"{row['trigger']} leaves {source} twice"
+            # An automatic row that did not move the case would fire for ever.
+            assert row["fired_by"] is not Fired.automatically or row["dest"] is not None, row["trigger"]
+            assert row["fired_by"] is not Fired.automatically or not row.get("submission"), row["trigger"]
+            index[row["trigger"], str(source)] = row
+    return index
+
+
+_ROWS = _row_index()
+
+
+@cache
+def rows_from(state: str) -> tuple[Leaving, ...]:
+    """The rows leaving `state`, in the table's order of triggers (transitions' own)."""
+    machine = shared_machine()
+    leaving = []
+    for trigger in machine.get_triggers(state):
+        row = _ROWS[trigger, state]
+        submitted = set(row.get("submission", []))
+        for transition in machine.events[trigger].transitions[state]:
+            on_case = tuple(c for c in transition.conditions if c.func not in submitted)
+            on_submission = tuple(c for c in transition.conditions if c.func in submitted)
+            leaving.append(Leaving(trigger, row["fired_by"], on_case, on_submission))
+    return tuple(leaving)
+
+
+def first_failing(model: Stateful, row: Leaving, conditions: tuple[Condition, ...], *args: Any) -> str | None:
+    """The name of the first of `conditions` that does not hold on `model`, judged by
+    transitions' own Condition.check as the machine would when firing `row`; None if all
+    hold. `args` are what the machine would pass (the task record, for a submission)."""
+    if not conditions:
+        return None
+    machine = shared_machine()
+    event = EventData(machine.get_state(model.state), machine.events[row.trigger], machine, model, args, {})
+    return next((str(c.func) for c in conditions if not c.check(event)), None)
 
 
 def _names(source: Any) -> str | list[str]:

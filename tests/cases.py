@@ -13,11 +13,11 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from dvds.settings import Settings
-from states.case import TASK_MODEL
 from states.messages import TaskInput
 from states.models import Application
 from states.record import Actor, CaseInput, CaseSnapshot
 from states.roles import TASK_ROLE, Task
+from states.tasks import TASK_MODEL
 from worker import build_worker
 from workflows.case import CaseWorkflow
 

@@ -32,11 +32,11 @@ from dvds.cli.commands import case as case_command
 from dvds.cli.commands import task as task_command
 from dvds.importer.rows import COLUMNS, ImportRow, RowContext, RowReject, parse_row
 from dvds.settings import Settings
-from states.case import TASK_MODEL
 from states.machine import CaseState
 from states.models import Application, validation_summary
 from states.record import CaseSnapshot
 from states.roles import TASK_ROLE, Task
+from states.tasks import TASK_MODEL
 from tests.cases import EXAMPLES, running_worker, settled, start_case, submit
 from tests.cli_runner import dvds
 from tests.conftest import TEST_KEYS

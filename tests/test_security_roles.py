@@ -13,10 +13,11 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
 from dvds.settings import Settings
 from dvds.staff.directory import StaffFile, StaffFileError
-from states.case import Case, TaskRefused
+from states.case import Case
 from states.policy import default_policy
 from states.record import Actor, CaseInput
 from states.roles import READ_ONLY_ROLES, SEPARATIONS, TASK_ROLE, Role, Task
+from states.tasks import TaskRefused
 from tests.cases import application, new_ref, settled, start_case, submission, submit
 from tests.security_cases import staff_for_tests, staffed_worker
 from worker import build_worker

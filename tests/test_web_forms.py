@@ -10,9 +10,9 @@ import pytest
 from pydantic import ValidationError
 
 from dvds.web.form_schema import field_errors, form_fields, initial_values, parse
-from states.case import TASK_MODEL
 from states.roles import Task
 from states.submissions import Research, RiskAssessment
+from states.tasks import TASK_MODEL
 from tests.cases import EXAMPLES
 
 UK = "Europe/London"

@@ -25,13 +25,13 @@ with workflow.unsafe.imports_passed_through():
 
     from activities.iopc import IopcActivities
     from activities.notifications import NotificationActivities
-    from states.case import TASK_MODEL, TaskRefused
     from states.messages import CaseFile, Escalation, ReferralReceipt, ReferralRequest, TaskInput, TaskWaiting
     from states.models import validation_summary
     from states.policy import default_policy
     from states.record import CaseInput, CaseSnapshot
     from states.resume import carried, rebuilt
     from states.roles import TASK_ROLE, Task
+    from states.tasks import TASK_MODEL, TaskRefused
     from workflows import search
 
 NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))

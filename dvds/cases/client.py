@@ -25,12 +25,13 @@ from temporalio.service import RPCError, RPCStatusCode
 from dvds.cases.subject_index import client_keys, matching_query, subject_keys
 from dvds.connection.client import connect
 from dvds.settings import Settings
-from states.case import TASK_MODEL, Case
+from states.case import Case
 from states.messages import CaseFile, TaskInput
 from states.models import Application
 from states.policy import DeadlinePolicy, default_policy
 from states.record import Actor, CaseInput, CaseSnapshot
 from states.roles import Role, Task
+from states.tasks import TASK_MODEL
 from workflows import search
 from workflows.case import CaseWorkflow
 

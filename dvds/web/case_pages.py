@@ -16,13 +16,13 @@ from dvds.web.deps import ArchiveDir, Cases, Claims
 from dvds.web.form_schema import ROWS_SUFFIX, field_errors, form_fields, initial_values, parse, row_count
 from dvds.web.identity import SignedIn, checked_form, refuse_read_only
 from dvds.web.rendering import render
-from states.case import TASK_MODEL
 from states.machine import CaseState, diagram
 from states.messages import CaseFile
 from states.personal_data import may_see_personal_data
 from states.record import Actor, CaseSnapshot
 from states.roles import TASK_ROLE, Role, Task
 from states.staff import StaffMember
+from states.tasks import TASK_MODEL
 
 router = APIRouter()
 CASE_REF = re.compile(r"^[A-Z][A-Z0-9]{1,9}-[0-9]{4}-[0-9]{1,8}$")

@@ -16,8 +16,8 @@ def schema(
 ) -> None:
     """Print the JSON Schema of a task's submission (or of an application)."""
     from dvds.cli.output import fail
-    from states.case import TASK_MODEL
     from states.models import Application
+    from states.tasks import TASK_MODEL
 
     if name not in CHOICES:
         fail(f"task: {name!r} is not one of {', '.join(CHOICES)}", 2)

@@ -59,8 +59,8 @@ def complete(
     """Complete a human task on a case. Refused submissions change nothing."""
     from dvds.cases.client import open_cases
     from dvds.cli.output import console, emit_json, read_json_file, run, validated
-    from states.case import TASK_MODEL
     from states.record import Actor
+    from states.tasks import TASK_MODEL
 
     submission = read_json_file(file)
     validated(submission, TASK_MODEL[task])  # refused here, before reaching for the server
