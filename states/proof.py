@@ -28,7 +28,7 @@ from states.roles import Task
 from states.staff import KeyId, StaffDirectory, StaffKey
 
 # Starting a case is signed too; it is not a task a case waits for, so it is not in Task.
-CASE_START = "case_start"
+CASE_START: Literal["case_start"] = "case_start"
 SignedTask = Task | Literal["case_start"]
 
 Nonce = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]  # 128 random bits, hex
