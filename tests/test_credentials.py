@@ -22,9 +22,9 @@ from dvds.staff.credentials import (
     revoke,
     revoke_web_key,
 )
+from dvds.staff.directory import StaffFileError, read_staff
 from dvds.staff.editing import edit_staff_json
 from dvds.staff.signing import Ed25519Verifier, cli_proof, web_proof
-from dvds.staff_file import StaffFileError, read_staff
 from states.proof import Claim, Envelope, ProofRule, SignIn, admission_refusal, proof_refusal
 from states.record import Actor
 from states.roles import Role, Task

@@ -22,8 +22,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from dvds.staff.directory import StaffFileError, read_staff
 from dvds.staff.editing import StaffData, edit_staff_json, member_entry
-from dvds.staff_file import StaffFileError, read_staff
 from states.staff import StaffKey, key_fingerprint
 
 DEFAULT_CREDENTIALS_DIR = Path("~/.config/dvds/credentials")

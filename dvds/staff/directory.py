@@ -5,9 +5,7 @@ changes, so a leaver made inactive is refused without restarting the worker."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 import tomllib
 from pathlib import Path
 
@@ -96,23 +94,3 @@ def ensure_staff_file(settings: Settings) -> bool:
     shutil.copyfile(EXAMPLE, settings.staff_path)
     return True
 
-
-def edit_member(path: Path, staff_id: str, changes: dict[str, object]) -> None:
-    """Set fields on one member of a JSON staff file, keeping its other fields, order and
-    mode, and swap the file in whole (a reader never sees half of it)."""
-    if path.suffix == ".toml":
-        raise StaffFileError(f"staff: {path} is TOML; edit it by hand, or use a JSON staff file")
-    directory = read_staff(path)
-    if directory.find(staff_id) is None:
-        raise StaffFileError(f"staff_id: {staff_id} is not in the staff directory {path}")
-    data = json.loads(path.read_text(encoding="utf-8"))
-    for member in data["staff"]:
-        if member.get("id") == staff_id:
-            member.update(changes)
-    mode = path.stat().st_mode & 0o777
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".staff-")
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(data, out, indent=2)
-        out.write("\n")
-    os.chmod(temporary, mode)
-    os.replace(temporary, path)

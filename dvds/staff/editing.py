@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from dvds.staff_file import StaffFileError
+from dvds.staff.directory import StaffFileError
 from states.staff import StaffDirectory
 
 StaffData = dict[str, Any]

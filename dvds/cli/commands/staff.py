@@ -20,7 +20,8 @@ def set_password(
 ) -> None:
     """Set (or replace) a staff member's web sign-in password."""
     from dvds.cli.output import fail
-    from dvds.staff.directory import StaffFileError, edit_member, read_staff
+    from dvds.staff.directory import StaffFileError, read_staff
+    from dvds.staff.editing import edit_staff_json, member_entry
     from dvds.staff.passwords import WeakPassword, hash_password
 
     path = settings(ctx).staff_path
@@ -34,7 +35,8 @@ def set_password(
     password = sys.stdin.readline().rstrip("\n") if stdin else typer.prompt(
         f"New password for {staff_id}", hide_input=True, confirmation_prompt=True)
     try:
-        edit_member(path, staff_id, {"password_hash": hash_password(password)})
+        hashed = hash_password(password)
+        edit_staff_json(path, lambda data: member_entry(data, staff_id, path).update(password_hash=hashed))
     except WeakPassword as err:
         fail(str(err), 2)
     except StaffFileError as err:
