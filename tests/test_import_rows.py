@@ -100,7 +100,10 @@ class TestOneRow:
             ({"subject_has_relevant_history": "y"}, "subject_has_relevant_history: must be one of yes | no | unknown"),
             ({"person_at_risk_name": ""}, "person_at_risk_name: required"),
             ({"decision": "  "}, "decision: required"),
-            ({"case_ref": "2016/1 Example"}, "case_ref: must be a force prefix, a year and a number"),
+            ({"case_ref": "2016/1 Example"}, "case_ref: must be 3 to 40 letters, digits or - / _ . with at least one "
+             "digit and no spaces"),
+            ({"case_ref": "WP@2016-1"}, "case_ref: must be 3 to 40 letters"),
+            ({"case_ref": "WP-DVDS-2020-" + "0" * 28}, "case_ref: must be 3 to 40 letters"),
             ({"subject_dob": "1850-01-01"}, "subject_dob: must be in 1900 or later"),
             ({"person_at_risk_dob": "2017-01-01"}, "person_at_risk_dob: must not be after received_on"),
             ({"decision": "declined"}, "disclosure_delivered_on: must be blank unless decision is disclosed"),
