@@ -82,11 +82,12 @@ def write_profile(
     read = {name: header for name, header in matched.items() if header}
     words: dict[str, Counter[str]] = {name: Counter() for name in CHOICE_FIELDS if name in read}
     dates: set[str] = set()
+    spelling: dict[str, str] = {}
     for row in sample_rows:
         for name, counter in words.items():
             value = row.get(read[name], "")
             if isinstance(value, str) and value.strip() and reading.choice(name, value) is None:
-                counter[value.strip()] += 1
+                counter[spelling.setdefault(fold(value), value.strip())] += 1  # one word however it is cased
         for name in DATE_FIELDS & read.keys():
             value = row.get(read[name], "")
             if isinstance(value, str) and value.strip():
