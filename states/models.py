@@ -13,6 +13,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+# Re-exported: the reference is one of the models a case starts from (rules in states/case_ref.py).
+from states.case_ref import CaseRef as CaseRef
+
 # Strict about unknown fields so a typo in a submission file is refused, not ignored.
 DOMAIN_CONFIG = ConfigDict(
     extra="forbid", hide_input_in_errors=True, str_strip_whitespace=True, frozen=True
@@ -21,9 +24,6 @@ DOMAIN_CONFIG = ConfigDict(
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=20000)]
 StaffId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
-# A case reference becomes the workflow id, so it must never carry personal data:
-# a force prefix and a number, e.g. DVDS-2024-000123.
-CaseRef = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{1,9}-[0-9]{4}-[0-9]{1,8}$")]
 
 
 # No "not in the future" check here: models are also decoded inside workflows, where

@@ -53,6 +53,11 @@ class HistoricalFacts(Record):
 
     source_line: int = Field(ge=1, description="Line of the export the facts came from")
     source_digest: str = Field(description="Hash of the row, to match a re-import")
+    field_digests: dict[str, str] = Field(
+        default_factory=dict,
+        description="Keyed hash of each field's value, by our field name, to name what changed since import; "
+        "empty for cases imported before it was kept",
+    )
     received_on: date
     research_completed_on: date | None = None
     risk_level: RiskLevel | None = None

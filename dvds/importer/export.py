@@ -1,25 +1,23 @@
-"""The export file as a whole: its header, its records with the line each starts on, and
-rows that share a case reference. Pure: takes the file's bytes, returns a plan.
+"""The export file as a whole: CSV or Excel, its header matched to our fields (today's
+names, or a column profile's), its records with the line each starts on, and rows that
+share a case reference. Pure: takes the file's bytes, returns a plan.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from dvds.importer.rows import COLUMNS, ImportRow, RowContext, RowReject, parse_row
+from dvds.importer.columns import COLUMNS
+from dvds.importer.digests import Cell
+from dvds.importer.errors import ExportError, ProfileError
+from dvds.importer.profile import ColumnProfile
+from dvds.importer.reading import Reading
+from dvds.importer.rows import TODAY_READING, ImportRow, RowContext, RowReject, parse_row
+from dvds.importer.table import Record, Table, csv_table
+from dvds.importer.xlsx import is_xlsx, xlsx_table
 
-
-class ExportError(Exception):
-    """The file cannot be read as an export at all; nothing is started."""
-
-
-@dataclass(frozen=True)
-class Record:
-    line: int  # the physical line the record starts on; the header is line 1
-    cells: dict[str, str]
+__all__ = ["ExportError", "Plan", "ProfileError", "Record", "Repeat", "open_export", "plan_import", "plan_records"]
 
 
 @dataclass(frozen=True)
@@ -39,71 +37,78 @@ class Plan:
     rejects: list[RowReject] = field(default_factory=list)
 
 
-def decode(data: bytes) -> str:
-    """UTF-8, with or without a byte-order mark."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise ExportError(f"file: not UTF-8 text (first bad byte at offset {err.start})") from None
+def open_export(data: bytes, sheet: str | None = None) -> Table:
+    """The file as a table: an Excel workbook (by its content, whatever its name) or CSV."""
+    if is_xlsx(data):
+        return xlsx_table(data, sheet)
+    if sheet is not None:
+        raise ExportError("sheet: only an Excel workbook has sheets; this file is read as CSV")
+    return csv_table(data)
 
 
-def records(text: str) -> Iterator[Record | RowReject]:
-    """Each record with the line it starts on. Quoted fields may hold commas and newlines."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ExportError("file: empty; the first line must be the header") from None
-    except csv.Error as err:
-        raise ExportError(f"header: not readable as CSV ({err})") from None
-    header = [name.strip().lower() for name in header]
-    missing = [c for c in COLUMNS if c not in header]
-    unknown = [c for c in header if c not in COLUMNS]
-    if missing or unknown or len(set(header)) != len(header):
+def our_columns(header: Sequence[str]) -> dict[str, str | None]:
+    """Without a profile the header is exactly our field names, in any order and case:
+    a column that is missing, unknown or named twice refuses the file."""
+    named = [name.strip().lower() for name in header]
+    missing = [c for c in COLUMNS if c not in named]
+    unknown = [c for c in named if c not in COLUMNS]
+    if missing or unknown or len(set(named)) != len(named):
         parts = []
         if missing:
             parts.append("missing " + ", ".join(missing))
         if unknown:
             parts.append("unknown " + ", ".join(repr(c[:40]) for c in unknown))
-        if len(set(header)) != len(header):
+        if len(set(named)) != len(named):
             parts.append("a column named twice")
         raise ExportError(f"header: {'; '.join(parts)} (columns: {', '.join(COLUMNS)})")
-    end = reader.line_num
-    while True:
-        start = end + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as err:
-            if "end of data" in str(err):
-                # An unclosed quote swallows the rest of the file: one reject, and stop.
-                yield RowReject(start, ("row: a quote opened on this line is never closed",))
-                return
-            # The reader drops the rest of the broken line and carries on with the next.
-            end = reader.line_num
-            yield RowReject(start, ("row: a quoted field must be followed by a comma or the end of the line",))
-            continue
-        end = reader.line_num
-        if not any(cell.strip() for cell in cells):
-            continue  # a blank line is not a row
-        if len(cells) != len(header):
-            yield RowReject(start, (f"row: has {len(cells)} fields; the header has {len(header)}",))
-            continue
-        yield Record(start, dict(zip(header, cells, strict=True)))
+    return {name: written for name, written in zip(named, header, strict=True)}
 
 
-def plan_import(data: bytes, context: RowContext) -> Plan:
-    """Every row read lands in exactly one of: to start, repeat, reject."""
+def plan_import(
+    data: bytes,
+    context: RowContext,
+    *,
+    profile: ColumnProfile | None = None,
+    sheet: str | None = None,
+    digest_key: bytes | None = None,
+) -> Plan:
+    """Every row read lands in exactly one of: to start, repeat, reject. The header is
+    checked (against the profile, if any) before any row is read."""
+    table = open_export(data, sheet)
+    columns = our_columns(table.header) if profile is None else profile.columns_in(table.header)
+    reading = TODAY_READING if profile is None else profile.reading()
+    return plan_records(table.records, columns, context, reading, digest_key)
+
+
+def plan_records(
+    records: Iterable[Record | RowReject],
+    columns: dict[str, str | None],
+    context: RowContext,
+    reading: Reading = TODAY_READING,
+    digest_key: bytes | None = None,
+) -> Plan:
+    """A plan from records already read, their cells by the export's header."""
     plan = Plan()
     valid: list[ImportRow] = []
-    for item in records(decode(data)):
+    for item in records:
         plan.rows_read += 1
         if isinstance(item, RowReject):
             plan.rejects.append(item)
             continue
-        parsed = parse_row(item.line, item.cells, context)
-        (plan.rejects if isinstance(parsed, RowReject) else valid).append(parsed)  # type: ignore[arg-type]
+        cells: dict[str, Cell] = {
+            name: item.cells.get(header, "") if header else "" for name, header in columns.items()
+        }
+        parsed = parse_row(item.line, cells, context, reading, digest_key)
+        if isinstance(parsed, RowReject):
+            plan.rejects.append(parsed)
+        else:
+            valid.append(parsed)
+    _settle_shared_refs(plan, valid)
+    plan.rejects.sort(key=lambda r: r.line)
+    return plan
+
+
+def _settle_shared_refs(plan: Plan, valid: list[ImportRow]) -> None:
     by_ref: dict[str, list[ImportRow | RowReject]] = {}
     every: list[ImportRow | RowReject] = [*valid, *plan.rejects]
     for row in every:
@@ -121,5 +126,3 @@ def plan_import(data: bytes, context: RowContext) -> Plan:
             plan.repeats.append(Repeat(row.line, row.case_ref, group[0].line))
         else:
             plan.to_start.append(row)
-    plan.rejects.sort(key=lambda r: r.line)
-    return plan

@@ -7,9 +7,6 @@ because every value here is personal data or a fact about a person at risk.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -17,43 +14,18 @@ from enum import StrEnum
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
+from dvds.importer.columns import COLUMNS, DATE_FIELDS, REQUIRED
+from dvds.importer.digests import Cell, cell_text, field_digests, row_digest
+from dvds.importer.reading import Reading, parse_date
+from states.case_ref import CASE_REF_RULE, is_case_ref
 from states.historical import review_priority
-from states.models import ApplicantRelationship, Application, CaseRef, ContactMethod, Route
+from states.models import ApplicantRelationship, Application, ContactMethod, Route
 from states.record import CaseInput, HistoricalDecision, HistoricalFacts, SubjectHistory
 from states.risk import RiskLevel
 
-COLUMNS: tuple[str, ...] = (
-    "case_ref",
-    "route",
-    "received_on",
-    "applicant_relationship",
-    "person_at_risk_name",
-    "person_at_risk_dob",
-    "subject_name",
-    "subject_aliases",
-    "subject_dob",
-    "research_completed_on",
-    "risk_level",
-    "decision",
-    "decision_on",
-    "disclosure_delivered_on",
-    "subject_has_relevant_history",
-    "notes",
-)
-REQUIRED: frozenset[str] = frozenset(
-    {
-        "case_ref",
-        "route",
-        "received_on",
-        "applicant_relationship",
-        "person_at_risk_name",
-        "subject_name",
-        "decision",
-        "subject_has_relevant_history",
-    }
-)
+__all__ = ["COLUMNS", "REQUIRED", "ImportRow", "RowContext", "RowReject", "parse_date", "parse_row", "row_digest"]
 
 # The export has no safe contact or prompt: historical applications are reviewed by
 # staff from the force's own records, so the case says plainly that these are unknown.
@@ -63,9 +35,7 @@ PLACEHOLDER_PROMPT = NOT_RECORDED
 
 EARLIEST_BIRTH = date(1900, 1, 1)
 MAX_NOTES = 20000
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_UK = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-_CASE_REF = TypeAdapter(CaseRef)
+TODAY_READING = Reading()
 # Where an Application field's error belongs in the export.
 _FIELD_COLUMN: dict[tuple[str, ...], str] = {
     ("person_at_risk", "name"): "person_at_risk_name",
@@ -105,13 +75,6 @@ class RowReject:
         return "; ".join(self.reasons)
 
 
-def row_digest(cells: Mapping[str, str]) -> str:
-    """SHA-256 of the row's values, column by column: the same row gives the same digest
-    wherever it sits in the file, so a re-import recognises the case it started."""
-    canonical = json.dumps({column: cells.get(column, "").strip() for column in COLUMNS}, sort_keys=True)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
 class _Problems:
     def __init__(self) -> None:
         self.reasons: list[str] = []
@@ -120,33 +83,27 @@ class _Problems:
         self.reasons.append(f"{column}: {rule}")
 
 
-def parse_date(text: str) -> date | str:
-    """An ISO (2016-04-01) or UK day-first (01/04/2016) date, or the rule it breaks."""
-    if match := _ISO.match(text):
-        year, month, day = (int(g) for g in match.groups())
-    elif match := _UK.match(text):
-        day, month, year = (int(g) for g in match.groups())
-    else:
-        return "not a date; use YYYY-MM-DD or DD/MM/YYYY"
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return "not a real date"
-
-
 E = TypeVar("E", bound=StrEnum)
 
 
 class _Row:
     """Reads one row's cells, recording each broken rule instead of stopping at the first."""
 
-    def __init__(self, cells: Mapping[str, str], context: RowContext) -> None:
-        self.cells = {column: cells.get(column, "").strip() for column in COLUMNS}
+    def __init__(self, cells: Mapping[str, Cell], context: RowContext, reading: Reading) -> None:
+        self.raw = {column: cells.get(column, "") for column in COLUMNS}
+        # A date cell counts as a date only in a date column; elsewhere it is its ISO text.
+        self.cells: dict[str, Cell] = {
+            column: value if isinstance(value, date) and column in DATE_FIELDS else cell_text(value)
+            for column, value in self.raw.items()
+        }
         self.context = context
+        self.reading = reading
         self.problems = _Problems()
 
     def text(self, column: str) -> str | None:
         value = self.cells[column]
+        if isinstance(value, date):
+            return value.isoformat()
         if not value:
             if column in REQUIRED:
                 self.problems.add(column, "required")
@@ -157,17 +114,21 @@ class _Row:
         value = self.text(column)
         if value is None:
             return blank
-        try:
-            return kind(value.lower())
-        except ValueError:
-            self.problems.add(column, "must be one of " + " | ".join(kind))
+        ours = self.reading.choice(column, value)
+        if ours is None:
+            self.problems.add(column, self.reading.choice_rule(column))
             return None
+        return kind(ours)
 
     def day(self, column: str, not_before: tuple[str, date | None] | None = None) -> date | None:
-        value = self.text(column)
-        if value is None:
+        value = self.cells[column]
+        parsed: date | str
+        if isinstance(value, date):
+            parsed = value
+        elif (text := self.text(column)) is None:
             return None
-        parsed = parse_date(value)
+        else:
+            parsed = self.reading.day(text)
         if isinstance(parsed, str):
             self.problems.add(column, parsed)
             return None
@@ -192,18 +153,23 @@ class _Row:
         return born
 
 
-def parse_row(line: int, cells: Mapping[str, str], context: RowContext) -> ImportRow | RowReject:
-    """Check one row; return the case it starts, or every rule it breaks."""
-    row = _Row(cells, context)
+def parse_row(
+    line: int,
+    cells: Mapping[str, Cell],
+    context: RowContext,
+    reading: Reading = TODAY_READING,
+    digest_key: bytes | None = None,
+) -> ImportRow | RowReject:
+    """Check one row (cells by our field name, the export's words and dates as `reading`
+    says); return the case it starts, or every rule it breaks. With `digest_key` the case
+    keeps a keyed hash of each field, so a later import can name the fields that changed."""
+    row = _Row(cells, context, reading)
     problems = row.problems
 
     case_ref = row.text("case_ref")
-    if case_ref is not None:
-        try:
-            case_ref = _CASE_REF.validate_python(case_ref)
-        except ValidationError:
-            problems.add("case_ref", "must be a force prefix, a year and a number, like DVDS-2016-000123")
-            case_ref = None
+    if case_ref is not None and not is_case_ref(case_ref):
+        problems.add("case_ref", CASE_REF_RULE)
+        case_ref = None
     route = row.choice("route", Route)
     relationship = row.choice("applicant_relationship", ApplicantRelationship)
     received_on = row.day("received_on")
@@ -248,12 +214,31 @@ def parse_row(line: int, cells: Mapping[str, str], context: RowContext) -> Impor
 
     if problems.reasons:
         return RowReject(line, tuple(problems.reasons), case_ref)
-    assert case_ref and received_on and decision and history and application
+    assert case_ref and route and relationship and received_on and decision and history and application
     days = (decision_on - received_on).days if decision_on else None
     digest = row_digest(row.cells)
+    held = {
+        "case_ref": case_ref,
+        "route": str(route),
+        "received_on": received_on.isoformat(),
+        "applicant_relationship": str(relationship),
+        "person_at_risk_name": application.person_at_risk.name,
+        "person_at_risk_dob": _iso(at_risk_dob),
+        "subject_name": application.subject.name,
+        "subject_aliases": "; ".join(application.subject.aliases),
+        "subject_dob": _iso(subject_dob),
+        "research_completed_on": _iso(research_on),
+        "risk_level": str(risk_level or ""),
+        "decision": str(decision),
+        "decision_on": _iso(decision_on),
+        "disclosure_delivered_on": _iso(delivered_on),
+        "subject_has_relevant_history": str(history),
+        "notes": notes or "",
+    }
     facts = HistoricalFacts(
         source_line=line,
         source_digest=digest,
+        field_digests=field_digests(case_ref, held, digest_key),
         received_on=received_on,
         research_completed_on=research_on,
         risk_level=risk_level,
@@ -268,3 +253,7 @@ def parse_row(line: int, cells: Mapping[str, str], context: RowContext) -> Impor
     case = CaseInput(ref=case_ref, application=application, received_at=received_at, historical=facts)
     return ImportRow(line, case_ref, digest, case)
 
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
