@@ -83,7 +83,9 @@ class DeadlineBook:
             update={
                 "due": deadline.due + delta,
                 "rungs": rungs,
-                "extensions": [*deadline.extensions, f"{actor.id} by {extension.extend_by_hours}h at {now.isoformat()}"],
+                "extensions": [
+                    *deadline.extensions, f"{actor.id} by {extension.extend_by_hours}h at {now.isoformat()}"
+                ],
             }
         )
 
@@ -121,7 +123,11 @@ class DeadlineBook:
 def _arm(name: str, rule: DeadlineRule, start: datetime, tz: str, urgent: bool) -> Deadline:
     due = rule.limit.due_from(start, tz)
     rungs = [
-        RungRecord(due=due if rung.at == "breach" else rung.at.due_from(start, tz), notify=rung.notify, breach=rung.at == "breach")
+        RungRecord(
+            due=due if rung.at == "breach" else rung.at.due_from(start, tz),
+            notify=rung.notify,
+            breach=rung.at == "breach",
+        )
         for rung in rule.ladder
     ]
     rungs.sort(key=lambda r: r.due)

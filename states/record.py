@@ -78,7 +78,8 @@ class CaseInput(Record):
     started_by: Actor | None = None
     historical: HistoricalFacts | None = None
     policy: DeadlinePolicy | None = Field(
-        default=None, description="The policy fixed into the case; clients set the one in force, else the built-in default"
+        default=None,
+        description="The policy fixed into the case; clients set the one in force, else the built-in default",
     )
     subject_keys: list[str] = Field(default_factory=list, description="Blind index of the subject")
     resume: CaseResume | None = Field(

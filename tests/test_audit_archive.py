@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 from pathlib import Path
@@ -20,8 +19,9 @@ from dvds.audit.history import case_timeline
 from dvds.audit.schedule import SCHEDULE_ID, ensure_archive_schedule
 from dvds.settings import Settings
 from states.roles import Task
-from tests.cases import running_worker, start_case, submit
-from tests.cli_runner import dvds
+from tests.helpers.cases import running_worker, start_case, submit
+from tests.helpers.cli import dvds
+from tests.helpers.eventually import eventually
 
 
 async def closed_case(client: Client, worker: Worker) -> WorkflowHandle[Any, Any]:
@@ -34,18 +34,18 @@ async def closed_case(client: Client, worker: Worker) -> WorkflowHandle[Any, Any
 
 
 async def eventually_gone(client: Client, ref: str, within: float = 120.0) -> None:
-    """Poll until the server no longer has the case's history (deletion is asynchronous)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
+    """Until the server no longer has the case's history (deletion is asynchronous)."""
+
+    async def gone() -> bool:
         try:
             await client.get_workflow_handle(ref).fetch_history()
         except RPCError as err:
             if err.status is RPCStatusCode.NOT_FOUND:
-                return
+                return True
             raise
-        assert loop.time() < deadline, "the server still has the case"
-        await asyncio.sleep(0.2)
+        return False
+
+    await eventually(gone, within, "the server forgetting the case")
 
 
 def cli_env(client: Client, home: Path) -> dict[str, str]:
@@ -148,11 +148,11 @@ class TestArchive:
                 assert description.schedule.spec.time_zone_name == "Europe/London"
                 await schedule.trigger()
                 archive = Archive(tmp_path / "archive")
-                loop = asyncio.get_running_loop()
-                deadline = loop.time() + 60
-                while handle.id not in {ref for ref, _ in archive.archived_runs()}:
-                    assert loop.time() < deadline, "the scheduled run did not archive the case"
-                    await asyncio.sleep(0.3)
+
+                async def archived() -> bool:
+                    return handle.id in {ref for ref, _ in archive.archived_runs()}
+
+                await eventually(archived, 60, "the scheduled run archiving the case")
             finally:
                 await schedule.delete()
         assert archive.verify().intact

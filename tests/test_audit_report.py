@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -18,9 +17,10 @@ from dvds.cases.client import CaseClient
 from dvds.settings import Settings
 from states.record import HistoricalFacts, ReviewPriority
 from states.roles import Task
-from tests.cases import running_worker, start_case, submit
-from tests.cli_runner import dvds
-from tests.test_audit_timeline import CALENDAR_POLICY, referral_filed
+from tests.helpers.cases import referred, running_worker, start_case, submit
+from tests.helpers.cli import dvds
+from tests.helpers.eventually import eventually
+from tests.helpers.policies import CALENDAR_POLICY
 
 
 @dataclass
@@ -53,7 +53,7 @@ async def _known_cases(client: Client, worker: object, now: datetime) -> dict[st
     b = client.get_workflow_handle(refs["B"])
     await submit(b, Task.review, "RV500", "review_failure")
     await submit(b, Task.failure_confirmation, "PS600")
-    await referral_filed(b)
+    await referred(b)
     await case("D", 2)
     await case("E", 35)
     received = (now - timedelta(days=60)).date()
@@ -72,11 +72,11 @@ async def known(env, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
         refs = await _known_cases(client, worker, now)
         cases = CaseClient(client, Settings(home=home))
         query = " OR ".join(f"WorkflowId = '{ref}'" for ref in refs.values())
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 30
-        while len(await cases.list_cases(query)) < len(refs):  # visibility catches up
-            assert loop.time() < deadline, "visibility did not list the cases in time"
-            await asyncio.sleep(0.2)
+
+        async def all_listed() -> bool:
+            return len(await cases.list_cases(query)) >= len(refs)
+
+        await eventually(all_listed, 30, "visibility listing the cases")
         env_vars = {"TEMPORAL_ADDRESS": client.service_client.config.target_host, "DVDS_HOME": str(home),
                     "DVDS_TASK_QUEUE": worker.task_queue, "COLUMNS": "200"}
         yield KnownCases(refs, env_vars, now)

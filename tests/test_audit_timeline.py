@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from pathlib import Path
@@ -15,11 +14,11 @@ from dvds.audit.history import case_timeline
 from dvds.audit.timeline import Kind, Timeline
 from dvds.settings import Settings
 from states.messages import ReferralReceipt, ReferralRequest
-from states.policy import DeadlineRule, Limit, Unit, default_policy
 from states.record import CaseSnapshot
 from states.roles import Task
-from tests.cases import running_worker, start_case, submit
-from tests.cli_runner import dvds
+from tests.helpers.cases import referred, running_worker, start_case, submit
+from tests.helpers.cli import dvds
+from tests.helpers.policies import CALENDAR_POLICY
 from worker import activities_for
 from workflows.case import CaseWorkflow
 
@@ -36,12 +35,6 @@ FULL_CASE = [
 # The default policy counts failure confirmation in working days, and computing those inside
 # the workflow sandbox fails today (holidays loads lazily; reported to the lead). Calendar
 # days keep this test about the timeline.
-CALENDAR_POLICY = default_policy().model_copy(update={"stages": {
-    **default_policy().stages,
-    Task.failure_confirmation: DeadlineRule(limit=Limit(amount=7, unit=Unit.calendar_days)),
-}})
-
-
 class FlakyGateway:
     """An IOPC gateway that refuses the first attempt, so the timeline must show a retry."""
 
@@ -56,24 +49,12 @@ class FlakyGateway:
         return ReferralReceipt(iopc_reference="IOPC-TEST-1", accepted_at=activity.info().current_attempt_scheduled_time)
 
 
-async def referral_filed(handle, within: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    """Poll until the case shows its IOPC reference (the referral activity runs on its own)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        snap = await handle.query(CaseWorkflow.snapshot)
-        if snap.referral and snap.referral.iopc_reference:
-            return
-        assert loop.time() < deadline, "the referral was not filed in time"
-        await asyncio.sleep(0.2)
-
-
 async def full_case(client: Client, worker: Worker) -> str:
     """Drive a case through every task, a confirmed failure and its referral, to closed."""
     handle = await start_case(client, worker, policy=CALENDAR_POLICY)
     for task, actor, example, _ in FULL_CASE:
         await submit(handle, task, actor, example)
-    await referral_filed(handle)
+    await referred(handle)
     await submit(handle, Task.iopc_decision, "PS600")
     await submit(handle, Task.remedial_disclosure, "DO400")
     result: CaseSnapshot = await handle.result()

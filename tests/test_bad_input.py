@@ -37,11 +37,12 @@ from states.models import Application, validation_summary
 from states.record import CaseSnapshot
 from states.roles import TASK_ROLE, Task
 from states.tasks import TASK_MODEL
-from tests.cases import EXAMPLES, running_worker, settled, start_case, submit
-from tests.cli_runner import dvds
-from tests.conftest import TEST_KEYS
-from tests.loopback import free_port
-from tests.short_policy import eventually
+from tests.helpers.cases import running_worker, settled, start_case, submit
+from tests.helpers.cli import dvds
+from tests.helpers.eventually import eventually
+from tests.helpers.keys import TEST_KEYS
+from tests.helpers.paths import EXAMPLES
+from tests.helpers.ports import free_port
 
 # Put into every generated text: an error message must never contain it.
 MARKER = "Zqxjv"

@@ -12,7 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 from states.case_ref import CASE_REF_RULE, case_ref, workflow_id
 from states.models import CaseRef
 from states.record import CaseInput
-from tests.cases import application
+from tests.helpers.cases import application
 
 FORCE_REFS = ["WP-DVDS-2020-00000", "WP/DVDS/2020/00001", "CL-21-0042", "0001234", "DVDS-2016-000123"]
 REF = TypeAdapter(CaseRef)

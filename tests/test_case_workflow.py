@@ -10,7 +10,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from states.machine import CaseState
 from states.record import CaseSnapshot
 from states.roles import Task
-from tests.cases import running_worker, settled, start_case, submit
+from tests.helpers.cases import running_worker, settled, start_case, submit
 
 
 class TestWholeCases:

@@ -20,9 +20,10 @@ from states.machine import CaseState
 from states.messages import ReferralRequest
 from states.record import CaseSnapshot
 from states.roles import Task
-from tests.cases import running_worker, settled, start_case, submit
-from tests.loopback import IopcGatewayServer, SmtpServer
-from tests.short_policy import SHORT_POLICY, eventually, referred, reviewed_with_failure
+from tests.helpers.cases import referred, running_worker, settled, start_case, submit
+from tests.helpers.channels import IopcGatewayServer, SmtpServer
+from tests.helpers.eventually import eventually
+from tests.helpers.policies import SHORT_POLICY, reviewed_with_failure
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from tests.cases import running_worker
-from tests.cli_runner import dvds
+from tests.helpers.cases import running_worker
+from tests.helpers.cli import dvds
 
 EXAMPLES = "examples/tasks"
 WALK = [

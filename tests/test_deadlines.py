@@ -18,9 +18,10 @@ from states.policy import Limit, Unit
 from states.record import Actor, CaseSnapshot, Deadline
 from states.roles import Role, Task
 from states.submissions import DeadlineExtension
-from tests.cases import application, settled, start_case, submit
-from tests.cli_runner import dvds
-from tests.short_policy import SHORT_POLICY, RecordingNotifier, eventually, watched_worker
+from tests.helpers.cases import application, settled, start_case, submit
+from tests.helpers.cli import dvds
+from tests.helpers.eventually import eventually
+from tests.helpers.policies import SHORT_POLICY, RecordingNotifier, watched_worker
 
 
 def deadline(snap: CaseSnapshot, name: str) -> Deadline:

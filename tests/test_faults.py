@@ -23,10 +23,11 @@ from states.messages import Escalation, TaskWaiting
 from states.policy import DeadlinePolicy
 from states.record import CaseSnapshot
 from states.roles import Task
-from tests.cases import running_worker, settled, start_case, submit
-from tests.fault_rig import RestartableSmtp, WorkerProcess, server_on_disk
-from tests.loopback import IopcGatewayServer
-from tests.short_policy import SHORT_POLICY, RecordingNotifier, eventually, referred, watched_worker
+from tests.helpers.cases import referred, running_worker, settled, start_case, submit
+from tests.helpers.channels import IopcGatewayServer
+from tests.helpers.eventually import eventually
+from tests.helpers.policies import SHORT_POLICY, RecordingNotifier, watched_worker
+from tests.helpers.processes import RestartableSmtp, WorkerProcess, server_on_disk
 
 pytestmark = pytest.mark.faults
 

@@ -24,8 +24,9 @@ from states.machine import CaseState
 from states.policy import DEFAULT_POLICY_TOML, DeadlinePolicy
 from states.record import Actor, CaseInput, ReviewPriority
 from states.roles import Role, Task
-from tests.cases import application, running_worker
-from tests.cli_runner import DVDS, dvds
+from tests.helpers.cases import application, running_worker
+from tests.helpers.cli import DVDS, dvds
+from tests.helpers.eventually import eventually
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "examples" / "historical_sample.csv"
@@ -77,18 +78,6 @@ async def import_json(path: Path, env: dict[str, str], *args: str, code: int = 0
 def refs_in(path: Path) -> list[str]:
     plan = plan_import(path.read_bytes(), RowContext(today=date.today()))
     return [row.case_ref for row in plan.to_start]
-
-
-async def eventually(check: Any, within: float = 30.0) -> Any:
-    """Poll `check()` until it returns something truthy; visibility is eventually consistent."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        value = await check()
-        if value:
-            return value
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.2)
 
 
 class TestImport:

@@ -10,7 +10,7 @@ from dvds.importer.export import Plan, plan_import
 from dvds.importer.reading import parse_date
 from dvds.importer.rows import ImportRow
 from states.record import HistoricalFacts
-from tests.test_import_profile import TODAY, demo_rows, today_file
+from tests.helpers.exports import TODAY, demo_rows, today_file
 
 KEY = b"k" * 32
 

@@ -7,86 +7,29 @@ import csv
 import inspect
 import io
 import tomllib
-from datetime import date
 from typing import Any
 
 import pytest
 
-from dvds.demo_data import FIRST, LAST, write_demo_export
+from dvds.importer.demo_data import FIRST, LAST
 from dvds.importer.errors import ProfileError
 from dvds.importer.export import Plan, open_export, plan_import
 from dvds.importer.profile import ColumnProfile, load_profile
 from dvds.importer.profile_writer import starting_profile
-from dvds.importer.reading import parse_date
-from dvds.importer.rows import COLUMNS, ImportRow, RowContext, RowReject
-
-TODAY = RowContext(today=date(2025, 1, 1))  # demo dates end in late 2024
-KEY = b"k" * 32
-HEADERS = {
-    "case_ref": "Reference", "route": "Route", "received_on": "Date received",
-    "applicant_relationship": "Applicant is", "person_at_risk_name": "Person at risk",
-    "person_at_risk_dob": "Person at risk DOB", "subject_name": "Subject", "subject_aliases": "Subject AKA",
-    "subject_dob": "Subject DOB", "research_completed_on": "Research done", "risk_level": "DASH risk",
-    "decision": "Outcome", "decision_on": "Outcome date", "disclosure_delivered_on": "Disclosure date",
-    "subject_has_relevant_history": "Relevant history", "notes": "Comments",
-}
-WORDS = {
-    "route": {"right_to_ask": "Right to Ask", "right_to_know": "Right to Know"},
-    "applicant_relationship": {"self": "Self", "third_party": "Third Party", "police": "Police"},
-    "risk_level": {"standard": "Standard", "medium": "Medium", "high": "High"},
-    "decision": {"disclosed": "Disclosure made", "declined": "NFA", "withdrawn": "Withdrawn by applicant",
-                 "none": "Not decided"},
-    "subject_has_relevant_history": {"yes": "Y", "no": "N", "unknown": "Not known"},
-}
-FORMATS = ("%d-%b-%Y", "%d.%m.%Y")
-DATE_COLUMNS = ("received_on", "person_at_risk_dob", "subject_dob", "research_completed_on", "decision_on",
-                "disclosure_delivered_on")
-FORCE_PROFILE = "\n".join([
-    "[columns]",
-    *(f'{field} = "{header}"' for field, header in HEADERS.items()),
-    *(f'[values.{field}]\n' + "\n".join(f'{ours} = ["{theirs}"]' for ours, theirs in words.items())
-      for field, words in WORDS.items()),
-    "[dates]",
-    f"formats = {list(FORMATS)!r}".replace("'", '"'),
-])
-
-
-def demo_rows(rows: int, seed: int = 5) -> list[dict[str, str]]:
-    out = io.StringIO()
-    write_demo_export(out, rows, seed)
-    return list(csv.DictReader(io.StringIO(out.getvalue())))
-
-
-def as_csv(header: list[str], rows: list[dict[str, str]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8")
-
-
-def force_style(row: dict[str, str], number: int) -> dict[str, str]:
-    """The same application as the force's system writes it: its headers, words and dates,
-    and columns we do not read."""
-    written: dict[str, str] = {"Officer": f"PC {number}", "Area": "North"}
-    for field, value in row.items():
-        if field in WORDS and value:
-            value = f"  {WORDS[field][value].upper() if number % 2 else WORDS[field][value]} "
-        elif field in DATE_COLUMNS and value:
-            day = parse_date(value)
-            assert isinstance(day, date)
-            value = day.strftime(FORMATS[number % 2])
-        written[HEADERS[field]] = value
-    return written
-
-
-def force_file(rows: list[dict[str, str]]) -> bytes:
-    header = ["Officer", *reversed(HEADERS.values()), "Area"]
-    return as_csv(header, [force_style(row, n) for n, row in enumerate(rows)])
-
-
-def today_file(rows: list[dict[str, str]]) -> bytes:
-    return as_csv(list(COLUMNS), rows)
+from dvds.importer.rows import ImportRow, RowReject
+from tests.helpers.exports import (
+    FORCE_PROFILE,
+    FORMATS,
+    HEADERS,
+    KEY,
+    TODAY,
+    WORDS,
+    as_csv,
+    demo_rows,
+    force_file,
+    force_style,
+    today_file,
+)
 
 
 def same_cases(ours: Plan, theirs: Plan) -> None:

@@ -15,7 +15,7 @@ from dvds.importer.export import plan_import
 from dvds.importer.profile import load_profile
 from dvds.importer.reading import parse_date
 from dvds.importer.rows import COLUMNS
-from tests.test_import_profile import FORCE_PROFILE, HEADERS, KEY, TODAY, demo_rows, force_style, today_file
+from tests.helpers.exports import FORCE_PROFILE, HEADERS, KEY, TODAY, demo_rows, force_style, today_file
 
 DATE_COLUMNS = {"received_on", "person_at_risk_dob", "subject_dob", "research_completed_on", "decision_on",
                 "disclosure_delivered_on"}

@@ -20,9 +20,10 @@ from dvds.settings import Settings
 from states.machine import CaseState
 from states.record import Actor, CaseInput, CaseSnapshot
 from states.roles import TASK_ROLE, Task
-from tests.cases import application, new_ref, running_worker, settled, start_case, submission, submit
-from tests.loopback import IopcGatewayServer
-from tests.short_policy import RecordingNotifier, eventually, watched_worker
+from tests.helpers.cases import application, new_ref, running_worker, settled, start_case, submission, submit
+from tests.helpers.channels import IopcGatewayServer
+from tests.helpers.eventually import eventually
+from tests.helpers.policies import RecordingNotifier, watched_worker
 from worker import build_worker
 
 CASES = 500  # "thousands" on a 2-core CI machine: the figure the closing note reports

@@ -13,7 +13,7 @@ from pathlib import Path
 from temporalio.client import Client
 
 from states.roles import Task
-from tests.cases import application, start_case, submit
+from tests.helpers.cases import application, start_case, submit
 
 ROOT = Path(__file__).resolve().parent.parent
 

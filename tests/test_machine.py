@@ -19,7 +19,7 @@ from states.record import Actor, CaseInput, HistoricalDecision, HistoricalFacts,
 from states.roles import ACTIONS, TASK_ROLE, Role, Task
 from states.rules import CaseRules
 from states.tasks import TaskRefused
-from tests.cases import application, new_ref, submission
+from tests.helpers.cases import application, new_ref, submission
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 STAFF = {

@@ -21,13 +21,12 @@ from states.machine import CaseState
 from states.policy import DeadlinePolicy
 from states.record import CaseSnapshot
 from states.roles import Task
-from tests.cases import settled, start_case, submit
-from tests.loopback import IopcGatewayServer
-from tests.short_policy import (
+from tests.helpers.cases import referred, settled, start_case, submit
+from tests.helpers.channels import IopcGatewayServer
+from tests.helpers.eventually import eventually
+from tests.helpers.policies import (
     SHORT_POLICY,
     RecordingNotifier,
-    eventually,
-    referred,
     reviewed_with_failure,
     watched_worker,
     with_iopc_limit,

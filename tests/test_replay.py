@@ -1,5 +1,5 @@
 """Running cases survive a deploy: the recorded histories of representative cases
-(tests/histories/, made by `python -m tests.record_histories`) replay against today's
+(tests/histories/, made by `python -m tests.helpers.record_histories`) replay against today's
 CaseWorkflow without nondeterminism; a workflow whose command order changed without a
 `workflow.patched` guard fails to replay them."""
 
@@ -15,7 +15,7 @@ from temporalio.worker import Replayer
 from dvds.connection.codec import case_data_converter
 from states.policy import preload_bank_holidays
 from states.record import CaseInput, CaseSnapshot
-from tests.record_histories import CASES, HISTORIES, replay_keys
+from tests.helpers.record_histories import CASES, HISTORIES, replay_keys
 from worker import BANK_HOLIDAY_YEARS, sandbox
 from workflows.case import CaseWorkflow
 

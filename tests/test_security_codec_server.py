@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,17 +17,12 @@ from dvds.settings import Settings
 from dvds.web.codec_server import codec_server, load_codec_token, start_codec_server, stop_codec_server
 from states.record import Actor, CaseInput
 from states.roles import Role
-from tests.cases import new_ref
-from tests.conftest import TEST_KEYS
-from tests.security_cases import secret_application, staff_for_tests, staffed_worker
+from tests.helpers.cases import new_ref
+from tests.helpers.keys import TEST_KEYS
+from tests.helpers.ports import free_port
+from tests.helpers.security import secret_application, staff_for_tests, staffed_worker
 
 TOKEN = "auditor-token-for-tests-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

@@ -19,10 +19,11 @@ from dvds.connection.keys import DataKey, KeyRing, KeysError, ensure_key_file, l
 from dvds.settings import Settings
 from states.record import Actor, CaseInput
 from states.roles import Role, Task
-from tests.cases import new_ref, submit
-from tests.cli_runner import Result
-from tests.conftest import ROOT, TEST_KEYS
-from tests.security_cases import personal_values, secret_application, staff_for_tests, staffed_worker
+from tests.helpers.cases import new_ref, submit
+from tests.helpers.cli import Result
+from tests.helpers.keys import TEST_KEYS
+from tests.helpers.paths import ROOT
+from tests.helpers.security import personal_values, secret_application, staff_for_tests, staffed_worker
 
 
 async def dvds_with_keys(*args: str, keys: str | None, env: dict[str, str]) -> Result:

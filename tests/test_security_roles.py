@@ -18,8 +18,8 @@ from states.policy import default_policy
 from states.record import Actor, CaseInput
 from states.roles import READ_ONLY_ROLES, SEPARATIONS, TASK_ROLE, Role, Task
 from states.tasks import TaskRefused
-from tests.cases import application, new_ref, settled, start_case, submission, submit
-from tests.security_cases import staff_for_tests, staffed_worker
+from tests.helpers.cases import application, new_ref, settled, start_case, submission, submit
+from tests.helpers.security import staff_for_tests, staffed_worker
 from worker import build_worker
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

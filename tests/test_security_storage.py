@@ -16,13 +16,14 @@ from temporalio.worker import Worker
 
 from dvds.cases.client import CaseClient
 from dvds.connection.codec import case_data_converter
+from dvds.connection.server import temporal_binary
 from dvds.settings import Settings
 from states.messages import TaskWaiting
 from states.record import Actor, CaseInput
 from states.roles import Role
-from tests.cases import new_ref
-from tests.conftest import TEST_KEYS, temporal_binary
-from tests.security_cases import (
+from tests.helpers.cases import new_ref
+from tests.helpers.keys import TEST_KEYS
+from tests.helpers.security import (
     drive_to_closed,
     letters,
     personal_values,

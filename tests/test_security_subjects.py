@@ -16,10 +16,11 @@ from states.models import Subject
 from states.record import Actor, CaseInput
 from states.roles import Role
 from states.subject_match import normalised_name, subject_pairs
-from tests.cases import new_ref
-from tests.cli_runner import dvds
-from tests.conftest import TEST_KEYS
-from tests.security_cases import eventually, letters, secret_application, staff_for_tests, staffed_worker
+from tests.helpers.cases import new_ref
+from tests.helpers.cli import dvds
+from tests.helpers.eventually import eventually
+from tests.helpers.keys import TEST_KEYS
+from tests.helpers.security import letters, secret_application, staff_for_tests, staffed_worker
 from workflows import search
 
 

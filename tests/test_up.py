@@ -2,49 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import signal
-import socket
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-from tests.cli_runner import dvds
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@asynccontextmanager
-async def dvds_up(env: dict[str, str]) -> AsyncIterator[None]:
-    """Run `dvds up` until it says the worker is running; Ctrl-C it afterwards."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "dvds", "up", "--no-ui",
-        env={**os.environ, **env}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-    assert process.stdout is not None
-    seen: list[str] = []
-    try:
-        async with asyncio.timeout(90):
-            while not any("Worker running" in line for line in seen):
-                line = (await process.stdout.readline()).decode()
-                assert line, f"dvds up exited early: {seen}"
-                seen.append(line)
-        yield
-    finally:
-        process.send_signal(signal.SIGINT)
-        async with asyncio.timeout(60):
-            rest = (await process.stdout.read()).decode()
-            code = await process.wait()
-        assert code == 0, f"dvds up did not stop cleanly: {rest}"
-        assert "Stopped." in rest
+from tests.helpers.cli import dvds
+from tests.helpers.ports import free_port
+from tests.helpers.processes import dvds_up
 
 
 async def test_case_survives_dvds_up_restart(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from dvds.web.form_schema import field_errors, form_fields, initial_values, pars
 from states.roles import Task
 from states.submissions import Research, RiskAssessment
 from states.tasks import TASK_MODEL
-from tests.cases import EXAMPLES
+from tests.helpers.paths import EXAMPLES
 
 UK = "Europe/London"
 OTHER_EXAMPLES = {"failure_not_confirmed": Task.failure_confirmation}

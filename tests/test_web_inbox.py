@@ -7,8 +7,7 @@ from pathlib import Path
 from playwright.async_api import Browser
 from temporalio.client import Client
 
-from tests.cases import running_worker, submit
-from tests.web_browser import (  # noqa: F401 - the *_fixture names are fixtures
+from tests.helpers.browser import (  # noqa: F401 - the *_fixture names are fixtures
     browser_fixture,
     fill_research,
     open_task_from_inbox,
@@ -19,6 +18,7 @@ from tests.web_browser import (  # noqa: F401 - the *_fixture names are fixtures
     staff_file_fixture,
     start_new_case,
 )
+from tests.helpers.cases import running_worker, submit
 
 
 async def test_researcher_signs_in_and_completes_research(

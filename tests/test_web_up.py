@@ -6,7 +6,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.test_up import dvds_up, free_port
+from tests.helpers.ports import free_port
+from tests.helpers.processes import dvds_up
 
 
 async def test_dvds_up_serves_the_inbox_on_its_port(tmp_path: Path) -> None:

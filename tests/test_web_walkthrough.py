@@ -10,9 +10,7 @@ from pathlib import Path
 from playwright.async_api import Browser, Page
 from temporalio.client import Client
 
-from tests.cases import running_worker
-from tests.short_policy import SHORT_POLICY
-from tests.web_browser import (  # noqa: F401 - the *_fixture names are fixtures
+from tests.helpers.browser import (  # noqa: F401 - the *_fixture names are fixtures
     browser_fixture,
     fill_research,
     open_task_from_inbox,
@@ -23,6 +21,8 @@ from tests.web_browser import (  # noqa: F401 - the *_fixture names are fixtures
     staff_file_fixture,
     start_new_case,
 )
+from tests.helpers.cases import running_worker
+from tests.helpers.policies import SHORT_POLICY
 
 
 async def submit_and_see(page: Page, state: str) -> None:

@@ -69,7 +69,9 @@ class CaseWorkflow:
             timeout = None if wakeup is None else max(wakeup - workflow.now(), timedelta(milliseconds=1))
             try:
                 await workflow.wait_condition(
-                    lambda: self._version != seen or self._continue_as_new_due(), timeout=timeout
+                    # Called only while this iteration waits, so `seen` is this iteration's value.
+                    lambda: self._version != seen or self._continue_as_new_due(),  # noqa: B023
+                    timeout=timeout,
                 )
             except TimeoutError:
                 self._fire_due_rungs()
@@ -121,10 +123,12 @@ class CaseWorkflow:
 
     def _parse(self, task: Task, raw: Any) -> TaskInput[Any]:
         try:
-            return TaskInput[TASK_MODEL[task]].model_validate(raw)  # type: ignore[misc]
+            return TaskInput[TASK_MODEL[task]].model_validate(raw)  # type: ignore[misc,valid-type]
         except ValidationError as invalid:
             raise ApplicationError(
-                f"invalid {task} submission: {validation_summary(invalid)}", type="InvalidSubmission", non_retryable=True
+                f"invalid {task} submission: {validation_summary(invalid)}",
+                type="InvalidSubmission",
+                non_retryable=True,
             ) from None
 
     def _check(self, task: Task, raw: Any) -> None:
@@ -154,9 +158,13 @@ class CaseWorkflow:
 
     # ---- what the case does on its own --------------------------------------------
 
-    def _in_background(self, activity: Callable[[Any, Any], Awaitable[Any]], arg: BaseModel, retry: RetryPolicy) -> asyncio.Task[Any]:
+    def _in_background(
+        self, activity: Callable[[Any, Any], Awaitable[Any]], arg: BaseModel, retry: RetryPolicy
+    ) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(
-            workflow.execute_activity_method(activity, arg, start_to_close_timeout=timedelta(seconds=30), retry_policy=retry)
+            workflow.execute_activity_method(
+                activity, arg, start_to_close_timeout=timedelta(seconds=30), retry_policy=retry
+            )
         )
         self._background.append(task)
         return task

@@ -18,10 +18,10 @@ from states.models import Application
 from states.record import Actor, CaseInput, CaseSnapshot
 from states.roles import TASK_ROLE, Task
 from states.tasks import TASK_MODEL
+from tests.helpers.eventually import eventually
+from tests.helpers.paths import EXAMPLES
 from worker import build_worker
 from workflows.case import CaseWorkflow
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def new_ref() -> str:
@@ -40,9 +40,11 @@ def submission(task: Task, example: str | None = None, **changes: Any) -> Any:
     return TASK_MODEL[task].model_validate(data)
 
 
-def task_input(task: Task, actor_id: str, example: str | None = None, role: str | None = None, **changes: Any) -> TaskInput[Any]:
+def task_input(
+    task: Task, actor_id: str, example: str | None = None, role: str | None = None, **changes: Any
+) -> TaskInput[Any]:
     actor = Actor(id=actor_id, role=role or TASK_ROLE[task])
-    return TaskInput[TASK_MODEL[task]](actor=actor, submission=submission(task, example, **changes))  # type: ignore[index]
+    return TaskInput[TASK_MODEL[task]](actor=actor, submission=submission(task, example, **changes))  # type: ignore[index,valid-type]
 
 
 @asynccontextmanager
@@ -60,22 +62,32 @@ async def start_case(client: Client, worker: Worker, **start: Any) -> WorkflowHa
     return await client.start_workflow(CaseWorkflow.run, case, id=case.ref, task_queue=worker.task_queue)
 
 
-async def submit(handle: WorkflowHandle[Any, Any], task: Task, actor_id: str, example: str | None = None, **changes: Any) -> CaseSnapshot:
-    return await handle.execute_update(str(task), task_input(task, actor_id, example, **changes), result_type=CaseSnapshot)
+async def submit(
+    handle: WorkflowHandle[Any, Any], task: Task, actor_id: str, example: str | None = None, **changes: Any
+) -> CaseSnapshot:
+    submitted = task_input(task, actor_id, example, **changes)
+    return await handle.execute_update(str(task), submitted, result_type=CaseSnapshot)
 
 
 async def settled(handle: WorkflowHandle[Any, Any], within: float = 20.0) -> list[Any]:
-    """The case's history once it is quiet: no workflow task or activity pending.
-    Polls with a deadline; Temporal has no condition to wait on from outside."""
-    import asyncio
+    """The case's history once it is quiet: no workflow task or activity pending
+    (Temporal has no condition to wait on from outside)."""
 
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
+    async def quiet() -> list[Any] | None:
         await handle.query("snapshot")  # waits for any outstanding workflow task
-        description = await handle.describe()
-        raw = description.raw_description
-        if not raw.pending_activities and not raw.HasField("pending_workflow_task"):
-            return [e async for e in handle.fetch_history_events()]
-        assert loop.time() < deadline, "the case did not settle in time"
-        await asyncio.sleep(0.1)
+        raw = (await handle.describe()).raw_description
+        if raw.pending_activities or raw.HasField("pending_workflow_task"):
+            return None
+        return [e async for e in handle.fetch_history_events()]
+
+    return await eventually(quiet, within, "the case settling")
+
+
+async def referred(handle: WorkflowHandle[Any, Any], within: float = 60.0) -> CaseSnapshot:
+    """The case once it shows its IOPC reference (the referral activity runs on its own)."""
+
+    async def filed() -> CaseSnapshot | None:
+        snap = await handle.query("snapshot", result_type=CaseSnapshot)
+        return snap if snap.referral and snap.referral.iopc_reference else None
+
+    return await eventually(filed, within, "the IOPC referral filed")

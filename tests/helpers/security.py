@@ -3,10 +3,9 @@ and a staff directory with people holding two roles (the ones segregation must s
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,7 +17,8 @@ from dvds.settings import Settings
 from states.models import Application
 from states.roles import Role, Task
 from states.staff import StaffDirectory, StaffMember
-from tests.cases import EXAMPLES, application, submit
+from tests.helpers.cases import application, submit
+from tests.helpers.paths import EXAMPLES
 from worker import build_worker
 from workflows.staff_gate import StaffLookup
 
@@ -113,13 +113,3 @@ async def staffed_worker(client: Client, tmp_path: Path, staff: StaffLookup) -> 
         yield worker
 
 
-async def eventually(probe: Callable[[], Awaitable[T | None]], within: float = 20.0, what: str = "it") -> T:
-    """Poll `probe` until it gives a value, with a deadline (visibility is eventually consistent)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        found = await probe()
-        if found:
-            return found
-        assert loop.time() < deadline, f"{what} did not happen in time"
-        await asyncio.sleep(0.2)

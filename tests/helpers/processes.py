@@ -21,9 +21,9 @@ from temporalio.client import Client
 from dvds.connection.client import connect
 from dvds.connection.server import EmbeddedServer
 from dvds.settings import Settings
-from tests.loopback import free_port
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers.eventually import eventually
+from tests.helpers.paths import ROOT
+from tests.helpers.ports import free_port
 
 
 class WorkerProcess:
@@ -45,13 +45,14 @@ class WorkerProcess:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable, "worker.py", cwd=ROOT, env=self.env, stdout=log, stderr=log
             )
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + within
-        # The worker logs "worker started" once it polls its queue.
-        while "worker started" not in self.log_path.read_text(errors="replace"):
-            assert self.process.returncode is None, f"the worker exited; see {self.log_path}"
-            assert loop.time() < deadline, f"the worker did not start in time; see {self.log_path}"
-            await asyncio.sleep(0.1)
+        process = self.process
+
+        async def polling() -> bool:
+            # The worker logs "worker started" once it polls its queue.
+            assert process.returncode is None, f"the worker exited; see {self.log_path}"
+            return "worker started" in self.log_path.read_text(errors="replace")
+
+        await eventually(polling, within, f"the worker starting (see {self.log_path})")
 
     async def kill(self) -> None:
         """SIGKILL: no graceful shutdown, in-flight activities and workflow tasks abandoned."""
@@ -131,3 +132,29 @@ async def server_on_disk(home: Path) -> AsyncIterator[ServerOnDisk]:
         yield server
     finally:
         server.stop()
+
+
+@asynccontextmanager
+async def dvds_up(env: dict[str, str]) -> AsyncIterator[None]:
+    """Run `dvds up` until it says the worker is running; Ctrl-C it afterwards."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "dvds", "up", "--no-ui",
+        env={**os.environ, **env}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        cwd=ROOT,
+    )
+    assert process.stdout is not None
+    seen: list[str] = []
+    try:
+        async with asyncio.timeout(90):
+            while not any("Worker running" in line for line in seen):
+                line = (await process.stdout.readline()).decode()
+                assert line, f"dvds up exited early: {seen}"
+                seen.append(line)
+        yield
+    finally:
+        process.send_signal(signal.SIGINT)
+        async with asyncio.timeout(60):
+            rest = (await process.stdout.read()).decode()
+            code = await process.wait()
+        assert code == 0, f"dvds up did not stop cleanly: {rest}"
+        assert "Stopped." in rest

@@ -8,13 +8,11 @@ rung within a test. Escalations are observed through a recording notifier inject
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
@@ -22,10 +20,9 @@ from temporalio.worker import Worker
 from activities.iopc import FileOutboxGateway, IopcActivities, IopcGateway
 from activities.notifications import Notice, NotificationActivities
 from dvds.settings import Settings
-from states.policy import DeadlinePolicy, DeadlineRule, Limit, Unit
-from states.record import CaseSnapshot
+from states.policy import DeadlinePolicy, DeadlineRule, Limit, Unit, default_policy
 from states.roles import Task
-from tests.cases import submit
+from tests.helpers.cases import submit
 from worker import build_worker
 
 SHORT_POLICY = DeadlinePolicy.from_toml("""
@@ -127,24 +124,6 @@ def watched_worker(client: Client, notifier: RecordingNotifier, gateway: IopcGat
     )
 
 
-T = TypeVar("T")
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], within: float = 60.0, what: str = "condition") -> T:
-    """Poll `probe` until it returns something truthy, with a deadline (no bare sleeps:
-    what we wait for happens outside the test, on the server or in a worker)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        try:
-            value = await probe()
-        except Exception:  # noqa: BLE001 - a server still catching up answers with an error
-            value = None
-        if value:
-            return value
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.2)
-
 
 async def reviewed_with_failure(handle: WorkflowHandle[Any, Any]) -> None:
     """A declined case whose review finds a service failure, the person still at risk."""
@@ -154,9 +133,9 @@ async def reviewed_with_failure(handle: WorkflowHandle[Any, Any]) -> None:
     await submit(handle, Task.review, "RV500", "review_failure")
 
 
-async def referred(handle: WorkflowHandle[Any, Any], within: float = 60.0) -> CaseSnapshot:
-    async def filed() -> CaseSnapshot | None:
-        snap = await handle.query("snapshot", result_type=CaseSnapshot)
-        return snap if snap.referral and snap.referral.iopc_reference else None
-
-    return await eventually(filed, within, "the IOPC reference on the case")
+# The default policy with failure confirmation on a calendar-day limit, so a test that
+# reads due times does not depend on which days are bank holidays.
+CALENDAR_POLICY = default_policy().model_copy(update={"stages": {
+    **default_policy().stages,
+    Task.failure_confirmation: DeadlineRule(limit=Limit(amount=7, unit=Unit.calendar_days)),
+}})

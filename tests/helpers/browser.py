@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -23,8 +22,10 @@ from dvds.web.serve import serving_inbox
 from states.policy import DeadlinePolicy
 from states.record import Actor, CaseInput
 from states.roles import Role
-from tests.cases import EXAMPLES, application, new_ref
-from tests.test_up import free_port
+from tests.helpers.cases import application, new_ref
+from tests.helpers.eventually import eventually
+from tests.helpers.paths import EXAMPLES
+from tests.helpers.ports import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -90,14 +91,12 @@ async def sign_in(browser: Browser, base: str, staff_id: str) -> Page:
 
 async def reload_until(page: Page, url: str, ready: Callable[[], Awaitable[bool]], within: float = 30.0) -> None:
     """Load `url` until `ready()`: visibility (the inbox's source) is eventually consistent."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
+
+    async def shown() -> bool:
         await page.goto(url)
-        if await ready():
-            return
-        assert loop.time() < deadline, f"{url} did not show what was expected in time"
-        await asyncio.sleep(0.3)
+        return await ready()
+
+    await eventually(shown, within, f"{url} showing what was expected")
 
 
 @pytest.fixture(scope="module", name="browser")

@@ -1,5 +1,5 @@
 """Record the event histories of representative cases into tests/histories/, for the
-replay test (tests/test_replay.py): `python -m tests.record_histories`.
+replay test (tests/test_replay.py): `python -m tests.helpers.record_histories`.
 
 Re-record only when a change to CaseWorkflow is *meant* to change its commands and is
 guarded by `workflow.patched(...)` (README: Changing workflow code safely), so the new
@@ -22,8 +22,8 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-ROOT = Path(__file__).resolve().parent.parent
-HISTORIES = Path(__file__).resolve().parent / "histories"
+from tests.helpers.paths import HISTORIES, ROOT
+
 KEYS = HISTORIES / "keys.json"
 
 
@@ -35,7 +35,7 @@ def replay_keys() -> Any:
 
 async def _disclosed(handle: WorkflowHandle[Any, Any]) -> None:
     from states.roles import Task
-    from tests.cases import submit
+    from tests.helpers.cases import submit
 
     for task, actor in [(Task.research, "R100"), (Task.risk_assessment, "RA200"), (Task.decision, "DM300"),
                         (Task.disclosure, "DO400"), (Task.review, "RV500")]:
@@ -44,7 +44,7 @@ async def _disclosed(handle: WorkflowHandle[Any, Any]) -> None:
 
 async def _declined(handle: WorkflowHandle[Any, Any]) -> None:
     from states.roles import Task
-    from tests.cases import submit
+    from tests.helpers.cases import submit
 
     await submit(handle, Task.research, "R100")
     await submit(handle, Task.risk_assessment, "RA200")
@@ -54,7 +54,7 @@ async def _declined(handle: WorkflowHandle[Any, Any]) -> None:
 
 async def _withdrawn(handle: WorkflowHandle[Any, Any]) -> None:
     from states.roles import Task
-    from tests.cases import submit
+    from tests.helpers.cases import submit
 
     await submit(handle, Task.research, "R100")
     await submit(handle, Task.withdrawal, "OP1")
@@ -65,8 +65,8 @@ async def _escalated(handle: WorkflowHandle[Any, Any]) -> None:
     """Rungs of the short policy fire (and the research breach) before the work is done."""
     from states.record import CaseSnapshot
     from states.roles import Task
-    from tests.cases import submit
-    from tests.short_policy import eventually
+    from tests.helpers.cases import submit
+    from tests.helpers.eventually import eventually
 
     async def breached() -> bool:
         snap = await handle.query("snapshot", result_type=CaseSnapshot)
@@ -79,7 +79,7 @@ async def _escalated(handle: WorkflowHandle[Any, Any]) -> None:
 
 async def _declined_after_research(handle: WorkflowHandle[Any, Any]) -> None:
     from states.roles import Task
-    from tests.cases import submit
+    from tests.helpers.cases import submit
 
     await submit(handle, Task.research, "R100")
     await submit(handle, Task.risk_assessment, "RA200")
@@ -89,8 +89,7 @@ async def _declined_after_research(handle: WorkflowHandle[Any, Any]) -> None:
 
 async def _historical_referred(handle: WorkflowHandle[Any, Any]) -> None:
     from states.roles import Task
-    from tests.cases import submit
-    from tests.short_policy import referred
+    from tests.helpers.cases import referred, submit
 
     await submit(handle, Task.review, "RV500", "review_failure")
     await submit(handle, Task.failure_confirmation, "PS600")
@@ -122,8 +121,8 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[WorkflowHandle[Any, Any]], Awai
 
 async def record(client: Client, home: Path) -> None:
     from states.record import CaseInput
-    from tests.cases import application, new_ref
-    from tests.short_policy import SHORT_POLICY, RecordingNotifier, watched_worker
+    from tests.helpers.cases import application, new_ref
+    from tests.helpers.policies import SHORT_POLICY, RecordingNotifier, watched_worker
 
     async with watched_worker(client, RecordingNotifier(), home=home) as worker:
         for name, (how, drive) in CASES.items():
@@ -144,7 +143,7 @@ async def main() -> None:
     sys.path.insert(0, str(ROOT))
     from dvds.connection.codec import case_data_converter
     from dvds.connection.keys import KeyRing
-    from tests.conftest import temporal_binary
+    from dvds.connection.server import temporal_binary
     from workflows import search
 
     HISTORIES.mkdir(exist_ok=True)

@@ -8,6 +8,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.helpers.paths import ROOT
+
 DVDS = [sys.executable, "-m", "dvds"]
 
 
@@ -22,7 +24,7 @@ async def dvds(*args: str, env: dict[str, str], cwd: Path | None = None, timeout
     process = await asyncio.create_subprocess_exec(
         *DVDS, *args,
         env={**os.environ, **env},
-        cwd=cwd or Path(__file__).resolve().parent.parent,
+        cwd=cwd or ROOT,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
