@@ -3,14 +3,12 @@ process, beside the Go `temporal` CLI doing the nearest thing on the same server
 
 Each command runs RUNS times after one warm-up, `dvds` and `temporal` in turn, and the
 median wall time of each is kept (one slow or lucky run does not move it). The server
-holds one case, worked to its risk assessment by a worker, so `case show` has a live
-case to query.
+holds one open case and a worker, so `case show` queries a live case.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -26,8 +24,6 @@ from dvds.cases.client import CaseClient
 from dvds.connection.client import connect
 from dvds.connection.server import temporal_binary
 from states.models import Application
-from states.record import Actor
-from states.roles import Role, Task
 
 RUNS = 5
 EXAMPLES = ROOT / "examples"
@@ -107,8 +103,6 @@ async def run(args: argparse.Namespace, world: BenchWorld) -> CliReport:
         cases = CaseClient(await connect(world.settings, address, world.keys), world.settings)
         application = Application.model_validate_json((EXAMPLES / "application.json").read_text())
         ref = (await cases.start_application(application, "OP1")).ref
-        research = json.loads((EXAMPLES / "tasks" / "research.json").read_text())
-        await cases.complete(ref, Task.research, Actor(id="R100", role=Role.researcher), research)
         dvds = dvds_command()
         temporal = [temporal_binary()]
         at = ["--address", address]

@@ -37,12 +37,11 @@ def main(
     ctx: typer.Context,
     log_format: str = typer.Option("json", help="json (default) or console", envvar="DVDS_LOG_FORMAT"),
 ) -> None:
-    """Configure logging and read the settings, once, for the command that runs."""
-    from dvds import logs
-    from dvds.cli.context import load_settings
+    """Say how to log; the command that runs reads the settings (and configures logging)
+    when it first needs them, so `dvds case --help` loads neither."""
+    from dvds.cli.context import Startup
 
-    logs.configure(log_format)
-    ctx.obj = load_settings()
+    ctx.obj = Startup(log_format)
 
 
 def entry() -> None:
