@@ -29,15 +29,19 @@ from activities.iopc_http import HttpIopcGateway
 from activities.notifications import LogNotifier, NotificationActivities, Notifier
 from activities.sent_log import OnceNotifier, SentLog
 from activities.smtp import SmtpNotifier
+from activities.start_proof import StartProofActivities
 from dvds import logs
 from dvds.audit.archiving import archive_closed_cases
 from dvds.connection.client import connect
 from dvds.connection.keys import KeysError
+from dvds.connection.worker_codec import worker_client
 from dvds.settings import Settings
 from dvds.staff.directory import StaffFile, StaffFileError
+from dvds.staff.signing import Ed25519Verifier
 from states.policy import preload_bank_holidays
 from workflows.archive import ArchiveWorkflow
 from workflows.case import CaseWorkflow
+from workflows.payload_gate import PayloadGate
 from workflows.staff_gate import StaffGate, StaffLookup
 
 logger = structlog.get_logger()
@@ -45,7 +49,10 @@ logger = structlog.get_logger()
 # Modules the workflow sandbox shares with the worker instead of importing afresh for
 # each workflow. structlog: its JSON renderer imports lazily when the SDK logs a failed
 # activation from inside the sandbox, which the sandbox refused (the line was lost).
-SANDBOX_PASSTHROUGH = ("structlog",)
+# cryptography: the staff gate checks Ed25519 signatures in update validators, inside the
+# sandbox's thread; the Rust binding imports its exception classes when a signature fails,
+# and the sandbox's re-import of them aborted the whole worker process.
+SANDBOX_PASSTHROUGH = ("structlog", "cryptography")
 # workflows/: re-importing workflows/case.py (and introspecting its 22 handlers) for every
 # case the worker started or replayed was the largest cost the case engine added to bare
 # Temporal: 2.3 ms of CPU a time, against 0.15 ms passed through, and the largest share
@@ -92,18 +99,23 @@ def build_worker(
 ) -> Worker:
     """`staff` defaults to the staff file (DVDS_STAFF_FILE or $DVDS_HOME/staff.json);
     without one the worker refuses to start rather than let anyone act. `interceptors`
-    come after the staff gate (the bench counts activities with one). `channels` replaces
-    the notification and IOPC activities that `activities_for` picks (tests pass fakes)."""
+    come after the payload and staff gates (the bench counts activities with one). `channels`
+    replaces the notification and IOPC activities that `activities_for` picks (tests pass fakes).
+
+    The worker runs on its own view of `client`'s connection whose codec refuses, rather than
+    fails on, anything not encrypted under the ring (dvds/connection/worker_codec.py)."""
     preload_bank_holidays(BANK_HOLIDAY_YEARS)
+    gate = StaffGate(staff if staff is not None else StaffFile(settings.staff_path), Ed25519Verifier())
     return Worker(
-        client,
+        worker_client(client),
         task_queue=task_queue or settings.task_queue,
         workflows=[CaseWorkflow, ArchiveWorkflow],
         activities=[
             *(channels if channels is not None else activities_for(settings)),
             ArchiveActivities(partial(archive_closed_cases, client), settings.archive_dir).archive_closed_cases,
+            StartProofActivities(gate.proof_refusal).check_start_proof,
         ],
-        interceptors=[StaffGate(staff if staff is not None else StaffFile(settings.staff_path)), *interceptors],
+        interceptors=[PayloadGate(), gate, *interceptors],
         max_cached_workflows=settings.max_cached_cases,
         workflow_runner=sandbox(strict=settings.strict_sandbox),
     )

@@ -14,7 +14,8 @@ import structlog
 
 # Keys from workflow.logger's `extra` that we let into a log line. Anything else on a
 # record is dropped, so no personal data can ride along.
-_CASE_KEYS = ("case_ref", "task", "actor", "role", "state", "from_state", "deadline", "notify")
+_CASE_KEYS = ("case_ref", "task", "actor", "role", "state", "from_state", "deadline", "notify",
+              "security", "rule", "update", "signal", "workflow_type", "workflow_id")
 
 
 def _case_fields(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

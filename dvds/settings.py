@@ -29,6 +29,10 @@ class WebSettings(BaseSettings):
     session_secret: SecretStr | None = None  # unset: $DVDS_HOME/web-session-secret (created, 0600)
     session_hours: int = 8
     secure_cookies: bool = False  # true behind HTTPS: the session cookie is then sent over TLS only
+    # The inbox's Ed25519 service key: it signs each task its sign-in authenticated. Unset:
+    # $DVDS_HOME/web-service-key.pem (made, mode 0600, and listed in the staff directory's
+    # web_keys on first start).
+    service_key_file: Path | None = None
 
 
 class SmtpSettings(BaseSettings):
@@ -63,6 +67,9 @@ class Settings(BaseSettings):
     keys: SecretStr | None = None  # the key ring's JSON; unset: the key file
     key_file: Path | None = None  # unset: home/keys.json
     staff_file: Path | None = None  # unset: home/staff.json
+    # Where this person's own signing credential lives (<dir>/<staff id>.pem, `dvds staff enrol`).
+    # Each member of staff keeps their own: the default is in their home directory.
+    credentials_dir: Path = Path("~/.config/dvds/credentials")
     codec_port: int = 8234  # the codec server the Web UI decodes through
     codec_token: SecretStr | None = None  # unset: home/codec-token (created by dvds up)
     # Open cases a worker keeps in memory (Temporal's max_cached_workflows): its memory
@@ -113,3 +120,7 @@ class Settings(BaseSettings):
     @property
     def session_secret_path(self) -> Path:
         return self.home / "web-session-secret"
+
+    @property
+    def web_key_path(self) -> Path:
+        return self.web.service_key_file or self.home / "web-service-key.pem"

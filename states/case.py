@@ -25,6 +25,7 @@ from states.machine import (
     rows_from,
 )
 from states.policy import DeadlinePolicy
+from states.proof import Envelope
 from states.record import (
     Actor,
     CaseInput,
@@ -193,9 +194,14 @@ class Case(CaseRules):
         rule = str(failing[0])
         raise TaskRefused(f"rule {rule}: {RULES[rule]}")
 
-    def apply(self, task: Task, actor: Actor, submission: BaseModel, now: datetime) -> list[TransitionRecord]:
-        """Apply a checked task. Returns the transitions it caused (automatic ones too)."""
+    def apply(
+        self, task: Task, actor: Actor, submission: BaseModel, now: datetime, proof: Envelope | None = None
+    ) -> list[TransitionRecord]:
+        """Apply a checked task, keeping its proof with it. Returns the transitions it caused
+        (automatic ones too)."""
         trigger, record = self._checked(task, actor, submission, now)
+        if proof is not None:
+            record = record.model_copy(update={"proof": proof})
         if isinstance(submission, DeadlineExtension):
             # Its row moves nothing and is not kept among the transitions: the extension is
             # kept with the deadline it moved. No rule an automatic row reads has changed.

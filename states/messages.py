@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from states.models import Application
 from states.policy import Accountable
+from states.proof import Envelope
 from states.record import Actor, CaseSnapshot, HistoricalFacts, TaskRecord
 from states.roles import Role, Task
 
@@ -17,11 +18,12 @@ Submission = TypeVar("Submission", bound=BaseModel)
 
 
 class TaskInput(BaseModel, Generic[Submission]):
-    """A human task's submission and who submits it."""
+    """A human task's submission, who submits it, and their signature over both (states/proof.py)."""
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
     actor: Actor
     submission: Submission
+    proof: Envelope | None = None  # required of every submission arriving now; tasks recorded before have none
 
 
 class TaskWaiting(BaseModel):

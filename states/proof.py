@@ -22,8 +22,8 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from states.actor import Actor
 from states.models import CaseRef
-from states.record import Actor
 from states.roles import Task
 from states.staff import KeyId, StaffDirectory, StaffKey
 

@@ -9,21 +9,18 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from states.actor import Actor as Actor  # where it lived first; most callers import it from here
 from states.machine import CaseState
-from states.models import Application, CaseRef, StaffId
+from states.models import Application, CaseRef
 from states.policy import Accountable, DeadlinePolicy
+from states.proof import Envelope
 from states.risk import RiskLevel
-from states.roles import Role, Task
+from states.roles import Task
 from states.submissions import FailureType
 
 
 class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
-
-
-class Actor(Record):
-    id: StaffId
-    role: Role
 
 
 class HistoricalDecision(StrEnum):
@@ -88,6 +85,9 @@ class CaseInput(Record):
     history_limit: int | None = Field(
         default=None, ge=20, description="Continue as new past this many history events; unset: when Temporal suggests"
     )
+    proof: Envelope | None = Field(
+        default=None, description="started_by's signature over the application (states/admission.py: when required)"
+    )
 
 
 class TaskRecord(Record):
@@ -95,6 +95,7 @@ class TaskRecord(Record):
     actor: Actor
     at: datetime
     submission: dict[str, object]
+    proof: Envelope | None = Field(default=None, description="Who submitted it, signed; none on tasks done before")
 
 
 class TransitionRecord(Record):

@@ -21,15 +21,16 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import PayloadCodec
+from temporalio.converter import DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from typer.testing import CliRunner
 
 from dvds.cli.commands import case as case_command
 from dvds.cli.commands import task as task_command
+from dvds.connection.codec import EncryptionCodec
 from dvds.importer.rows import COLUMNS, ImportRow, RowContext, RowReject, parse_row
 from dvds.settings import Settings
 from states.machine import CaseState
@@ -37,9 +38,9 @@ from states.models import Application, validation_summary
 from states.record import CaseSnapshot
 from states.roles import TASK_ROLE, Task
 from states.tasks import TASK_MODEL
+from tests.helpers.attacker import Hammer
 from tests.helpers.cases import running_worker, settled, start_case, submit
 from tests.helpers.cli import dvds
-from tests.helpers.eventually import eventually
 from tests.helpers.keys import TEST_KEYS
 from tests.helpers.paths import EXAMPLES
 from tests.helpers.ports import free_port
@@ -221,28 +222,6 @@ class TestImportRows:
         assert MARKER not in parsed.reason
 
 
-class _Hammer:
-    """Hypothesis runs in a thread (it cannot drive an async test itself) and sends each
-    generated payload through the test's event loop to the case."""
-
-    def __init__(self, handle: WorkflowHandle[Any, Any], loop: asyncio.AbstractEventLoop) -> None:
-        self.handle = handle
-        self.loop = loop
-        self.sent = 0
-
-    def send(self, update: str, payload: Any) -> BaseException | None:
-        self.sent += 1
-        future = asyncio.run_coroutine_threadsafe(self._send(update, payload), self.loop)
-        return future.result(60)
-
-    async def _send(self, update: str, payload: Any) -> BaseException | None:
-        try:
-            await self.handle.execute_update(update, payload, result_type=CaseSnapshot)
-        except (WorkflowUpdateFailedError, RPCError) as refused:
-            return refused
-        return None
-
-
 staff_ids = st.sampled_from(["RV500", "R100", "X" * 65, "NOBODY9", ""])
 actors = st.one_of(json_values, st.fixed_dictionaries(
     {"id": staff_ids, "role": st.sampled_from(["reviewer", "researcher", "boss"])}))
@@ -272,7 +251,7 @@ class TestRawUpdatePayloads:
         """Generated payloads on every update: each refused (or accepted), none fails a workflow task."""
         async with running_worker(client, tmp_path) as worker:
             handle = await start_case(client, worker)
-            hammer = _Hammer(handle, asyncio.get_running_loop())
+            hammer = Hammer(handle, asyncio.get_running_loop())
             outcomes: list[str] = []
 
             @settings(max_examples=150, deadline=None, database=None)
@@ -285,7 +264,7 @@ class TestRawUpdatePayloads:
                 assert isinstance(refused, WorkflowUpdateFailedError), refused
                 cause = refused.cause
                 assert isinstance(cause, ApplicationError) and cause.non_retryable, cause
-                assert cause.type in ("InvalidSubmission", "TaskRefused"), cause
+                assert cause.type in ("InvalidSubmission", "ProofRefused", "TaskRefused"), cause
                 assert MARKER not in cause.message  # staff ids may be named; submitted values never
                 outcomes.append(cause.type)
 
@@ -300,20 +279,23 @@ class TestRawUpdatePayloads:
 
 
 class _Crafted(PayloadCodec):
-    """A client codec that sends `payload` in place of whatever was encoded."""
+    """A client codec that sends `payload` in place of whatever was encoded, and reads the
+    worker's (encrypted) answer with the test ring, so the test can see the rule it names."""
 
     def __init__(self, payload: Payload) -> None:
         self.payload = payload
+        self.reader = EncryptionCodec(TEST_KEYS)
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return [self.payload for _ in payloads]
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        return list(payloads)
+        return await self.reader.decode(payloads)
 
 
 async def crafted_update(client: Client, ref: str, payload: Payload) -> BaseException | None:
-    converter = dataclasses.replace(pydantic_data_converter, payload_codec=_Crafted(payload))
+    converter = dataclasses.replace(pydantic_data_converter, payload_codec=_Crafted(payload),
+                                    failure_converter_class=DefaultFailureConverterWithEncodedAttributes)
     sender = await Client.connect(client.service_client.config.target_host, data_converter=converter)
     try:
         await asyncio.wait_for(sender.get_workflow_handle(ref).execute_update("review", {"any": 1}), 60)
@@ -340,24 +322,22 @@ class TestCraftedPayloads:
             assert failed_tasks(await settled(handle)) == 0
             assert (await submit(handle, Task.research, "R100")).state is CaseState.researched
 
-    @pytest.mark.parametrize("key_id", ["current", "unknown"])
-    async def test_undecryptable_payload_does_not_stick_the_case(self, client: Client, tmp_path: Path,
-                                                                  key_id: str) -> None:
-        """Ciphertext the worker's key ring cannot open: refused, the case not stuck, and it still takes work.
-        (The worker's codec fails that activation, so one failed workflow task is recorded; see README.)"""
+    @pytest.mark.parametrize(("key_id", "rule"), [("current", "payload_does_not_decrypt"),
+                                                   ("unknown", "payload_key_unknown")])
+    async def test_undecryptable_payload_is_refused_by_rule(self, client: Client, tmp_path: Path,
+                                                            key_id: str, rule: str) -> None:
+        """Ciphertext the worker's key ring cannot open (altered, or under a key it lacks): the update is
+        refused naming the rule, no workflow task fails, and the case takes the next submission at once."""
         key = TEST_KEYS.current.id if key_id == "current" else "k-not-in-the-ring"
         payload = Payload(metadata={"encoding": b"binary/encrypted", "encryption-key-id": key.encode()}, data=b"0" * 40)
         async with running_worker(client, tmp_path) as worker:
             handle = await start_case(client, worker)
             await settled(handle)
             refused = await crafted_update(client, handle.id, payload)
-            assert refused is not None
-
-            async def research_done() -> CaseSnapshot | None:
-                # While the failed task waits for its retry the server answers "Workflow Task in
-                # failed state" and applies nothing; once retried (without the update) it takes work.
-                return await submit(handle, Task.research, "R100")
-
-            done = await eventually(research_done, within=120, what="the case taking work again")
+            assert isinstance(refused, WorkflowUpdateFailedError)
+            cause = refused.cause
+            assert isinstance(cause, ApplicationError) and cause.type == "PayloadRefused"
+            assert f"(rule {rule})" in cause.message
+            done = await submit(handle, Task.research, "R100")
             assert done.state is CaseState.researched and done.tasks_done == [Task.research]
-            assert failed_tasks(await settled(handle)) <= 2  # the server dropped the update: no endless retry
+            assert failed_tasks(await settled(handle)) == 0

@@ -4,7 +4,8 @@ Updates: one per human task, named by states.roles.Task (research, risk_assessme
     decision, ...), each with a validator that refuses without changing anything
 Queries: snapshot (no personal data), case_file (everything, for staff who need it)
 Timers: the next rung of an escalation ladder or the next breach, whichever is first.
-Activities: notify_task_waiting, escalate, refer_to_iopc.
+Activities: notify_task_waiting, escalate, refer_to_iopc; check_start_proof (local, first run).
+A start that is not the case's to take (workflows/start_check.py) ends the run as refused.
 Continues as new when its history grows long (Temporal's suggestion, or the start input's
 history_limit), once nothing is in flight, carrying its record (states/resume.py).
 """
@@ -27,12 +28,15 @@ with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
     from states.messages import CaseFile, Escalation, ReferralReceipt, ReferralRequest, TaskInput, TaskWaiting
     from states.models import validation_summary
+    from states.payloads import RefusedPayload
     from states.policy import default_policy
     from states.record import CaseInput, CaseSnapshot
     from states.resume import carried, rebuilt
     from states.roles import TASK_ROLE, Task
     from states.tasks import TASK_MODEL, TaskRefused
     from workflows import search
+    from workflows.payload_gate import end_refused
+    from workflows.start_check import start_refused
 
 NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 # The gateway is retried until it accepts: a referral must never be dropped.
@@ -46,6 +50,8 @@ REFERRAL_RETRY = RetryPolicy(
 class CaseWorkflow:
     @workflow.init
     def __init__(self, start: CaseInput) -> None:
+        if isinstance(start, RefusedPayload):
+            return  # not encrypted under the ring: the payload gate ends the run before it runs
         self.case, self._notified = rebuilt(start, start.policy or default_policy(), workflow.now())
         self._version = 0  # bumped by every accepted task; the main loop wakes on it
         self._background: list[asyncio.Task[Any]] = []
@@ -58,6 +64,9 @@ class CaseWorkflow:
     async def run(self, start: CaseInput) -> CaseSnapshot:
         # Cases started before continue-as-new existed replay without it, and never continue.
         self._may_continue_as_new = workflow.patched(CONTINUE_AS_NEW)
+        refused = await start_refused(start)
+        if refused is not None:
+            end_refused(refused, "StartRefused")
         self._upsert_search_attributes()
         while not self.case.finished:
             self._notify_new_tasks()
@@ -140,7 +149,7 @@ class CaseWorkflow:
 
     def _apply(self, task: Task, raw: Any) -> CaseSnapshot:
         submitted = self._parse(task, raw)
-        made = self.case.apply(task, submitted.actor, submitted.submission, workflow.now())
+        made = self.case.apply(task, submitted.actor, submitted.submission, workflow.now(), submitted.proof)
         self._version += 1
         for transition in made:
             workflow.logger.info(

@@ -12,7 +12,8 @@ from temporalio.client import Client
 from activities.archive_store import Archive
 from dvds.audit.timeline import build_timeline
 
-CLOSED_CASES = "WorkflowType = 'CaseWorkflow' AND ExecutionStatus != 'Running'"
+# A run the worker refused (workflows/payload_gate.py) is not a case: it is not archived.
+CLOSED_CASES = "WorkflowType = 'CaseWorkflow' AND ExecutionStatus != 'Running' AND DvdsState != 'refused'"
 
 
 async def archive_closed_cases(

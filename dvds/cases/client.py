@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
+    WorkflowFailureError,
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
@@ -25,15 +26,18 @@ from temporalio.service import RPCError, RPCStatusCode
 from dvds.cases.subject_index import client_keys, matching_query, subject_keys
 from dvds.connection.client import connect
 from dvds.settings import Settings
+from dvds.staff.signers import Signer
 from states.case import Case
 from states.messages import CaseFile, TaskInput
 from states.models import Application
 from states.policy import DeadlinePolicy, default_policy
+from states.proof import CASE_START
 from states.record import Actor, CaseInput, CaseSnapshot
 from states.roles import Role, Task
 from states.tasks import TASK_MODEL
 from workflows import search
 from workflows.case import CaseWorkflow
+from workflows.payload_gate import REFUSED_STATE
 
 
 class CaseError(Exception):
@@ -85,15 +89,32 @@ async def open_cases(settings: Settings) -> CaseClient:
 
 
 class CaseClient:
-    def __init__(self, client: Client, settings: Settings, policy: DeadlinePolicy | None = None) -> None:
+    """`signer` signs what this client submits (dvds/staff/signers.py); a call may pass its own."""
+
+    def __init__(
+        self, client: Client, settings: Settings, policy: DeadlinePolicy | None = None, signer: Signer | None = None
+    ) -> None:
         self.client = client
         self.settings = settings
         self.policy = policy or load_policy(settings)
+        self.signer = signer
+
+    def _signer(self, given: Signer | None, staff_id: str) -> Signer:
+        signer = given or self.signer
+        if signer is None:
+            raise CaseError(f"credential: nothing to sign with as {staff_id}; enrol with `dvds staff enrol {staff_id}`")
+        return signer
 
     # ---- writing ---------------------------------------------------------------
 
-    async def start(self, case: CaseInput) -> WorkflowHandle[CaseWorkflow, CaseSnapshot]:
-        """Start a case with the policy in force. A ref already in use is refused."""
+    async def start(self, case: CaseInput, signer: Signer | None = None) -> WorkflowHandle[CaseWorkflow, CaseSnapshot]:
+        """Start a case with the policy in force, signed by the operator it names. A ref
+        already in use is refused."""
+        if case.started_by is not None and case.proof is None:
+            proof = self._signer(signer, case.started_by.id).sign(
+                case.ref, CASE_START, case.started_by, case.application
+            )
+            case = case.model_copy(update={"proof": proof})
         ring = client_keys(self.client)
         blind = subject_keys(case.application.subject, ring) if ring and not case.subject_keys else case.subject_keys
         case = case.model_copy(update={"policy": case.policy or self.policy, "subject_keys": blind})
@@ -116,22 +137,29 @@ class CaseClient:
                 raise CaseError(f"ref: a case {case.ref} already exists") from None
             raise
 
-    async def start_application(self, application: Application, operator: str, ref: str | None = None) -> Started:
-        """Start a case for a new application recorded by `operator`; a new reference if none given."""
+    async def start_application(
+        self, application: Application, operator: str, ref: str | None = None, signer: Signer | None = None
+    ) -> Started:
+        """Start a case for a new application recorded (and signed) by `operator`; a new
+        reference if none given."""
         case = CaseInput(
             ref=ref or new_ref(datetime.now(UTC)),
             application=application,
             started_by=Actor(id=operator, role=Role.operator),
         )
-        await self.start(case)
+        await self.start(case, signer)
         ring = client_keys(self.client)
         earlier = await self.linked_cases(case.ref, subject_keys(application.subject, ring)) if ring else []
         return Started(ref=case.ref, same_subject_as=earlier)
 
-    async def complete(self, ref: str, task: Task, actor: Actor, submission: dict[str, Any]) -> CaseSnapshot:
-        """Validate the submission against its model here, then submit it as an update."""
+    async def complete(
+        self, ref: str, task: Task, actor: Actor, submission: dict[str, Any], signer: Signer | None = None
+    ) -> CaseSnapshot:
+        """Validate the submission against its model here, sign it, then submit it as an update."""
         model = TASK_MODEL[task]
-        typed = TaskInput[model](actor=actor, submission=model.model_validate(submission))  # type: ignore[valid-type]
+        validated = model.model_validate(submission)
+        proof = self._signer(signer, actor.id).sign(ref, task, actor, validated)
+        typed = TaskInput[model](actor=actor, submission=validated, proof=proof)  # type: ignore[valid-type]
         try:
             return await self.handle(ref).execute_update(str(task), typed, result_type=CaseSnapshot)
         except WorkflowUpdateFailedError as err:
@@ -150,6 +178,8 @@ class CaseClient:
         handle = self.handle(ref)
         try:
             description = await handle.describe()
+            if description.status is WorkflowExecutionStatus.FAILED:
+                raise CaseError(await _refused_message(handle))
             if description.status is WorkflowExecutionStatus.COMPLETED:
                 snap = await handle.result()
             else:
@@ -175,7 +205,10 @@ class CaseClient:
             raise CaseError(_rpc_message(ref, err)) from None
 
     async def list_cases(self, query: str = "", limit: int | None = None) -> list[CaseListing]:
-        clauses = ["WorkflowType = 'CaseWorkflow'"] + ([f"({query})"] if query else [])
+        # A run the worker refused (not encrypted under the ring, or a start it could not take)
+        # is not a case, whatever attributes its starter gave it: the worker marks it refused.
+        clauses = ["WorkflowType = 'CaseWorkflow'", f"DvdsState != '{REFUSED_STATE}'"]
+        clauses += [f"({query})"] if query else []
         listings = []
         async for execution in self.client.list_workflows(" AND ".join(clauses), limit=limit, page_size=1000):
             attrs = execution.typed_search_attributes
@@ -206,6 +239,17 @@ class CaseClient:
         cases = [c for c in await self.list_cases(query, limit) if c.pending_tasks]
         far = datetime.max.replace(tzinfo=UTC)
         return sorted(cases, key=lambda c: (c.priority or "9", c.next_due or far, c.ref))
+
+
+async def _refused_message(handle: WorkflowHandle[Any, Any]) -> str:
+    """A run that failed was refused by the worker (a case never fails otherwise): say why."""
+    try:
+        await handle.result()
+    except WorkflowFailureError as failed:
+        cause = failed.cause
+        if isinstance(cause, ApplicationError):
+            return f"ref: {handle.id} is not a case; it was refused when it started: {cause.message}"
+    return f"ref: {handle.id} is not a case; it ended without a result"
 
 
 def _quoted(value: str) -> str:

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from dvds.cases.client import CaseError
 from dvds.connection.keys import KeysError
+from dvds.staff.credentials import CredentialError
 from dvds.staff.directory import StaffFileError
 from states.models import validation_summary
 
@@ -40,7 +41,7 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(coroutine)
     except CaseError as err:
         fail(str(err))
-    except (KeysError, StaffFileError) as err:
+    except (KeysError, StaffFileError, CredentialError) as err:
         fail(str(err))
     except ValidationError as err:
         fail(f"invalid input: {validation_message(err)}", 2)

@@ -24,7 +24,6 @@ from states.record import Actor, CaseInput
 from states.roles import Role
 from tests.helpers.cases import application, new_ref
 from tests.helpers.eventually import eventually
-from tests.helpers.paths import EXAMPLES
 from tests.helpers.ports import free_port
 
 CHROMIUM = "/usr/bin/chromium"
@@ -39,8 +38,9 @@ def password(staff_id: str) -> str:
 
 
 def staff_file_with_passwords(folder: Path) -> Path:
-    """The example staff (plus R101), each with an argon2 hash of `password(id)`."""
-    data = json.loads((EXAMPLES / "staff.json").read_text())
+    """The test staff with their keys (tests/helpers/staff.py, plus R101), each with an argon2
+    hash of `password(id)`."""
+    data = json.loads(Settings().staff_path.read_text())
     data["staff"] += EXTRA_STAFF
     for member in data["staff"]:
         member["password_hash"] = hash_password(password(member["id"]))

@@ -15,13 +15,17 @@ from temporalio.worker import Worker
 from dvds.settings import Settings
 from states.messages import TaskInput
 from states.models import Application
+from states.proof import CASE_START
 from states.record import Actor, CaseInput, CaseSnapshot
-from states.roles import TASK_ROLE, Task
+from states.roles import TASK_ROLE, Role, Task
 from states.tasks import TASK_MODEL
 from tests.helpers.eventually import eventually
 from tests.helpers.paths import EXAMPLES
+from tests.helpers.staff import SIGNER
 from worker import build_worker
 from workflows.case import CaseWorkflow
+
+OPERATOR = Actor(id="OP1", role=Role.operator)
 
 
 def new_ref() -> str:
@@ -43,8 +47,14 @@ def submission(task: Task, example: str | None = None, **changes: Any) -> Any:
 def task_input(
     task: Task, actor_id: str, example: str | None = None, role: str | None = None, **changes: Any
 ) -> TaskInput[Any]:
+    """A submission as `actor_id` sends it, unsigned (sign it with `signed`)."""
     actor = Actor(id=actor_id, role=role or TASK_ROLE[task])
     return TaskInput[TASK_MODEL[task]](actor=actor, submission=submission(task, example, **changes))  # type: ignore[index,valid-type]
+
+
+def signed(ref: str, task: Task, submitted: TaskInput[Any]) -> TaskInput[Any]:
+    """The submission with its actor's signature, as `dvds task complete` sends it."""
+    return submitted.model_copy(update={"proof": SIGNER.sign(ref, task, submitted.actor, submitted.submission)})
 
 
 @asynccontextmanager
@@ -55,17 +65,28 @@ async def running_worker(client: Client, tmp_path: Path, **settings: Any) -> Asy
         yield worker
 
 
+def signed_start(case: CaseInput) -> CaseInput:
+    """The start with its operator's signature, as `dvds case start` sends it."""
+    if case.started_by is None:
+        return case
+    return case.model_copy(update={"proof": SIGNER.sign(case.ref, CASE_START, case.started_by, case.application)})
+
+
 async def start_case(client: Client, worker: Worker, **start: Any) -> WorkflowHandle[CaseWorkflow, CaseSnapshot]:
+    """A case started straight on the client, signed: a new application by OP1 unless the
+    test names another starter (a historical one names nobody)."""
     start.setdefault("ref", new_ref())
     start.setdefault("application", application())
-    case = CaseInput(**start)
+    if start.get("historical") is None:
+        start.setdefault("started_by", OPERATOR)
+    case = signed_start(CaseInput(**start))
     return await client.start_workflow(CaseWorkflow.run, case, id=case.ref, task_queue=worker.task_queue)
 
 
 async def submit(
     handle: WorkflowHandle[Any, Any], task: Task, actor_id: str, example: str | None = None, **changes: Any
 ) -> CaseSnapshot:
-    submitted = task_input(task, actor_id, example, **changes)
+    submitted = signed(handle.id, task, task_input(task, actor_id, example, **changes))
     return await handle.execute_update(str(task), submitted, result_type=CaseSnapshot)
 
 

@@ -15,10 +15,10 @@ from temporalio.worker import Worker
 
 from dvds.settings import Settings
 from states.models import Application
-from states.roles import Role, Task
-from states.staff import StaffDirectory, StaffMember
+from states.roles import Task
+from states.staff import StaffDirectory
 from tests.helpers.cases import application, submit
-from tests.helpers.paths import EXAMPLES
+from tests.helpers.staff import session_staff
 from worker import build_worker
 from workflows.staff_gate import StaffLookup
 
@@ -89,20 +89,9 @@ async def drive_to_closed(handle: WorkflowHandle[Any, Any], token: str) -> list[
 
 
 def staff_for_tests() -> StaffDirectory:
-    """The example staff, plus people holding two roles, an inactive one and an auditor
-    who also reviews: the cases segregation of duties must refuse."""
-    examples = StaffDirectory.model_validate_json((EXAMPLES / "staff.json").read_text())
-    extra = [
-        StaffMember(id="DUAL1", name="Dual Decider", roles=[Role.decision_maker, Role.reviewer], team="t"),
-        StaffMember(id="DUAL2", name="Dual Reviewer", roles=[Role.reviewer, Role.professional_standards], team="t"),
-        StaffMember(id="DUAL3", name="Dual Standards", roles=[Role.decision_maker, Role.professional_standards],
-                    team="t"),
-        StaffMember(id="DUAL4", name="Dual Supervisor", roles=[Role.researcher, Role.supervisor], team="t"),
-        StaffMember(id="DUAL5", name="Operating Supervisor", roles=[Role.operator, Role.supervisor], team="t"),
-        StaffMember(id="AUD2", name="Auditing Reviewer", roles=[Role.auditor, Role.reviewer], team="t"),
-        StaffMember(id="GONE1", name="Left Reviewer", roles=[Role.reviewer], team="t", active=False),
-    ]
-    return StaffDirectory(staff=[*examples.staff, *extra])
+    """The session's staff: the example staff plus people holding two roles, an inactive one
+    and an auditor who also reviews (tests/helpers/staff.py), every one with their key."""
+    return session_staff()
 
 
 @asynccontextmanager

@@ -1,0 +1,84 @@
+"""The worker's side of the codec: nothing unencrypted gets in.
+
+A client's codec (dvds/connection/codec.py) lets a payload it cannot open fail loudly, with a
+KeysError naming the key, because a person is there to read it. The worker has no person:
+a payload that raised in its codec failed the whole workflow task, and the task retried
+until the server dropped the update. So the worker's codec never raises. A payload that is
+not encrypted under the ring (plaintext, a key id the ring lacks, a tag that does not
+verify) becomes a marked "refused" payload; the converter turns that into a
+`states.payloads.RefusedPayload`, and the payload gate (workflows/payload_gate.py) refuses
+the update, drops the signal, or ends the workflow as refused, by rule.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from temporalio.api.common.v1 import Payload
+from temporalio.client import Client
+from temporalio.contrib.pydantic import PydanticPayloadConverter
+from temporalio.converter import DataConverter, EncodingPayloadConverter
+
+from dvds.connection.codec import ENCODING, EncryptionCodec, PayloadKeyError, case_data_converter
+from dvds.connection.keys import KeyRing, KeysError
+from states.payloads import PayloadRule, RefusedPayload
+
+REFUSED_ENCODING = "dvds/refused"
+_RULE = "refused-rule"
+
+
+class RefusingCodec(EncryptionCodec):
+    """Decrypts what the ring encrypted; marks everything else refused. Encodes as the client's does."""
+
+    def decrypt(self, payload: Payload) -> Payload:
+        if payload.metadata.get("encoding") != ENCODING:
+            return _refused(PayloadRule.not_encrypted)
+        try:
+            return super().decrypt(payload)
+        except PayloadKeyError:
+            key_id = payload.metadata.get("encryption-key-id", b"").decode(errors="replace")
+            known = key_id in self._ciphers
+            return _refused(PayloadRule.does_not_decrypt if known else PayloadRule.key_unknown)
+
+
+def _refused(rule: PayloadRule) -> Payload:
+    return Payload(metadata={"encoding": REFUSED_ENCODING.encode(), _RULE: str(rule).encode()})
+
+
+class RefusedPayloadConverter(EncodingPayloadConverter):
+    """Reads a refused payload as a RefusedPayload, whatever type was expected; never writes one."""
+
+    @property
+    def encoding(self) -> str:
+        return REFUSED_ENCODING
+
+    def to_payload(self, value: Any) -> Payload | None:
+        return None
+
+    def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
+        return RefusedPayload(PayloadRule(payload.metadata[_RULE].decode()))
+
+
+class WorkerPayloadConverter(PydanticPayloadConverter):
+    """The pydantic converter, reading refused payloads too."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._set_converters(*self.converters.values(), RefusedPayloadConverter())
+
+
+def worker_data_converter(keys: KeyRing) -> DataConverter:
+    """The client's converter (every payload and failure encrypted), with the refusing codec."""
+    return dataclasses.replace(
+        case_data_converter(keys), payload_converter_class=WorkerPayloadConverter, payload_codec=RefusingCodec(keys)
+    )
+
+
+def worker_client(client: Client) -> Client:
+    """The same connection as `client`, with the worker's converter. A worker must hold the
+    key ring: one without it could neither read a case nor tell plaintext from ciphertext."""
+    codec = client.data_converter.payload_codec
+    if not isinstance(codec, EncryptionCodec):
+        raise KeysError("keys: a worker needs a client connected with the key ring (dvds.connection.client.connect)")
+    return Client(**{**client.config(), "data_converter": worker_data_converter(codec.keys)})

@@ -1,0 +1,44 @@
+"""A case's first act: is its start one the case may take? Called by CaseWorkflow.run.
+
+A start carrying a record (resume) is taken only by a run the case itself continued;
+a new application names its operator; a named starter's proof is checked by a local
+activity (activities/start_proof.py), so the verdict is in the history and a replay reads
+it back instead of asking a directory that may have changed since.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.start_proof import StartProofActivities, StartProofCheck
+    from states.admission import start_claim, start_refusal
+    from states.record import CaseInput
+
+# Cases started before starts were checked replay without the check.
+START_CHECKED = "start-proof-checked"
+CHECK_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+
+
+async def start_refused(start: CaseInput) -> str | None:
+    """Why this run must not become a case (a one-line reason naming the rule), or None."""
+    if workflow.info().continued_run_id is not None:
+        return None  # continued by the case itself, which checked its start when it first ran
+    if not workflow.patched(START_CHECKED):
+        return None
+    refused = start_refusal(start, continued=False)
+    if refused is not None:
+        return refused.message
+    claim = start_claim(start)
+    if claim is None:
+        return None
+    verdict = await workflow.execute_local_activity_method(
+        StartProofActivities.check_start_proof,
+        StartProofCheck.of(claim, start.proof, workflow.info().workflow_start_time),
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=CHECK_RETRY,
+    )
+    return verdict.refusal
