@@ -21,6 +21,7 @@ from tests.helpers.cases import referred, running_worker, start_case, submit
 from tests.helpers.cli import dvds
 from tests.helpers.eventually import eventually
 from tests.helpers.policies import CALENDAR_POLICY
+from tests.helpers.staff import SIGNER
 
 
 @dataclass
@@ -70,7 +71,7 @@ async def known(env, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     async with running_worker(client, home) as worker:
         now = datetime.now(UTC)
         refs = await _known_cases(client, worker, now)
-        cases = CaseClient(client, Settings(home=home))
+        cases = CaseClient(client, Settings(home=home), signer=SIGNER)
         query = " OR ".join(f"WorkflowId = '{ref}'" for ref in refs.values())
 
         async def all_listed() -> bool:
@@ -83,7 +84,7 @@ async def known(env, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
 
 
 async def report_on(client: Client, known: KnownCases, labels: str) -> AuditReport:
-    cases = CaseClient(client, Settings())
+    cases = CaseClient(client, Settings(), signer=SIGNER)
     query = " OR ".join(f"WorkflowId = '{known.refs[label]}'" for label in labels)
     snapshots = await gather_snapshots(cases, query)
     return build_report(snapshots, datetime.now(UTC), "Europe/London", {})

@@ -19,8 +19,7 @@ from states.roles import Task
 from tests.helpers.cases import referred, running_worker, start_case, submit
 from tests.helpers.cli import dvds
 from tests.helpers.policies import CALENDAR_POLICY
-from worker import activities_for
-from workflows.case import CaseWorkflow
+from worker import activities_for, build_worker
 
 FULL_CASE = [
     (Task.research, "R100", None, "researcher"),
@@ -69,8 +68,8 @@ class TestTimeline:
         """Every task appears once, in order, with its actor and role; the retried referral shows its attempts."""
         gateway = FlakyGateway()
         others = [a for a in activities_for(Settings(home=tmp_path)) if getattr(a, "__name__", "") != "refer_to_iopc"]
-        async with Worker(client, task_queue=f"test-{uuid.uuid4()}", workflows=[CaseWorkflow],
-                          activities=[*others, gateway.refer_to_iopc]) as worker:  # type: ignore[list-item]
+        async with build_worker(client, Settings(home=tmp_path), task_queue=f"test-{uuid.uuid4()}",
+                                channels=[*others, gateway.refer_to_iopc]) as worker:
             ref = await full_case(client, worker)
         timeline = await case_timeline(client, ref, tmp_path / "archive")
         expected = [(str(t), a, r) for t, a, _, r in FULL_CASE] + [

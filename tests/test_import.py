@@ -24,9 +24,10 @@ from states.machine import CaseState
 from states.policy import DEFAULT_POLICY_TOML, DeadlinePolicy
 from states.record import Actor, CaseInput, ReviewPriority
 from states.roles import Role, Task
-from tests.helpers.cases import application, running_worker
+from tests.helpers.cases import OPERATOR, application, running_worker
 from tests.helpers.cli import DVDS, dvds
 from tests.helpers.eventually import eventually
+from tests.helpers.staff import SIGNER
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "examples" / "historical_sample.csv"
@@ -135,8 +136,8 @@ class TestImport:
         prefix = new_prefix()
         path = sample_file(tmp_path, prefix)
         async with running_worker(client, tmp_path) as worker:
-            cases = CaseClient(client, Settings(task_queue=worker.task_queue))
-            await cases.start(CaseInput(ref=f"{prefix}-2015-000101", application=application()))
+            cases = CaseClient(client, Settings(task_queue=worker.task_queue), signer=SIGNER)
+            await cases.start(CaseInput(ref=f"{prefix}-2015-000101", application=application(), started_by=OPERATOR))
             env = cli_env(client, worker.task_queue, tmp_path)
             first = await import_json(path, env, code=1)
             assert (first["started"], first["rejected"]) == (11, 1)
@@ -186,7 +187,7 @@ class TestInterrupted:
         prefix = new_prefix()
         plan = plan_import(demo_file(tmp_path, prefix, rows=40).read_bytes(), RowContext(today=date.today()))
         async with running_worker(client, tmp_path) as worker:
-            cases = CaseClient(client, Settings(task_queue=worker.task_queue))
+            cases = CaseClient(client, Settings(task_queue=worker.task_queue), signer=SIGNER)
             tally = tally_for(plan)
             enough = asyncio.Event()
 
@@ -236,7 +237,7 @@ class TestReviewQueue:
         prefix = new_prefix()
         plan = plan_import(sample_file(tmp_path, prefix).read_bytes(), RowContext(today=date.today()))
         async with running_worker(client, tmp_path) as worker:
-            cases = CaseClient(client, Settings(task_queue=worker.task_queue), policy=CALENDAR_DAY_POLICY)
+            cases = CaseClient(client, Settings(task_queue=worker.task_queue), CALENDAR_DAY_POLICY, SIGNER)
             assert (await run_import(cases, plan, tally_for(plan))).counts()["started"] == 12
             ref = f"{prefix}-2016-000104"
             review = json.loads((EXAMPLES / "review_failure.json").read_text())

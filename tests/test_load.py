@@ -24,6 +24,7 @@ from tests.helpers.cases import application, new_ref, running_worker, settled, s
 from tests.helpers.channels import IopcGatewayServer
 from tests.helpers.eventually import eventually
 from tests.helpers.policies import RecordingNotifier, watched_worker
+from tests.helpers.staff import SIGNER
 from worker import build_worker
 
 CASES = 500  # "thousands" on a 2-core CI machine: the figure the closing note reports
@@ -32,7 +33,7 @@ BUSY_MESSAGES: list[str] = []
 
 
 def clients(client: Client, queue: str, home: Path) -> CaseClient:
-    return CaseClient(client, Settings(task_queue=queue, home=home))
+    return CaseClient(client, Settings(task_queue=queue, home=home), signer=SIGNER)
 
 
 async def outcome(cases: CaseClient, ref: str, task: Task, actor: str, example: str | None = None) -> str:

@@ -12,12 +12,13 @@ from temporalio import workflow
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from dvds.connection.codec import case_data_converter
+from dvds.connection.worker_codec import worker_data_converter
 from states.policy import preload_bank_holidays
 from states.record import CaseInput, CaseSnapshot
 from tests.helpers.record_histories import CASES, HISTORIES, replay_keys
 from worker import BANK_HOLIDAY_YEARS, sandbox
 from workflows.case import CaseWorkflow
+from workflows.payload_gate import PayloadGate
 
 RECORDED = sorted(p for p in HISTORIES.glob("*.json") if p.name != "keys.json")
 
@@ -28,12 +29,13 @@ def history(path: Path) -> WorkflowHistory:
 
 def replayer(workflow_class: type, strict: bool = True) -> Replayer:
     """As the worker runs workflows: its sandbox (strict, or as deployed), bank holidays
-    preloaded, the codec."""
+    preloaded, its codec (refusing what is not encrypted) and its payload gate."""
     preload_bank_holidays(BANK_HOLIDAY_YEARS)
     return Replayer(
         workflows=[workflow_class],
-        data_converter=case_data_converter(replay_keys()),
+        data_converter=worker_data_converter(replay_keys()),
         workflow_runner=sandbox(strict=strict),
+        interceptors=[PayloadGate()],
     )
 
 
@@ -50,7 +52,7 @@ class ReorderedCaseWorkflow(CaseWorkflow):
 
 
 def test_every_representative_case_is_recorded() -> None:
-    """Disclosed, declined, withdrawn, escalated and historical-referred histories are all there."""
+    """Disclosed, declined, withdrawn, escalated, historical-referred and signed histories are all there."""
     assert sorted(p.stem for p in RECORDED) == sorted(CASES)
 
 

@@ -21,6 +21,7 @@ from tests.helpers.cases import new_ref
 from tests.helpers.keys import TEST_KEYS
 from tests.helpers.ports import free_port
 from tests.helpers.security import secret_application, staff_for_tests, staffed_worker
+from tests.helpers.staff import SIGNER
 
 TOKEN = "auditor-token-for-tests-0123456789"
 
@@ -38,7 +39,7 @@ async def encrypted_history_payloads(client: Client, tmp_path: Path) -> tuple[di
     """The raw (encrypted) start input of a real case, as the Web UI would send it, and the subject's name."""
     app = secret_application()
     async with staffed_worker(client, tmp_path, staff_for_tests()) as worker:
-        cases = CaseClient(client, Settings(home=tmp_path, task_queue=worker.task_queue))
+        cases = CaseClient(client, Settings(home=tmp_path, task_queue=worker.task_queue), signer=SIGNER)
         handle = await cases.start(CaseInput(ref=new_ref(), application=app,
                                              started_by=Actor(id="OP1", role=Role.operator)))
         first = await anext(aiter(client.get_workflow_handle(handle.id).fetch_history_events()))

@@ -19,11 +19,12 @@ from dvds.connection.keys import DataKey, KeyRing, KeysError, ensure_key_file, l
 from dvds.settings import Settings
 from states.record import Actor, CaseInput
 from states.roles import Role, Task
-from tests.helpers.cases import new_ref, submit
+from tests.helpers.cases import OPERATOR, new_ref, submit
 from tests.helpers.cli import Result
 from tests.helpers.keys import TEST_KEYS
 from tests.helpers.paths import ROOT
 from tests.helpers.security import personal_values, secret_application, staff_for_tests, staffed_worker
+from tests.helpers.staff import SIGNER
 
 
 async def dvds_with_keys(*args: str, keys: str | None, env: dict[str, str]) -> Result:
@@ -61,7 +62,7 @@ class TestMissingOrWrongKey:
         """A client holding another key ring gets 'not in the key ring' and none of the case's values."""
         app = secret_application()
         async with staffed_worker(client, tmp_path, staff_for_tests()) as worker:
-            cases = CaseClient(client, Settings(home=tmp_path, task_queue=worker.task_queue))
+            cases = CaseClient(client, Settings(home=tmp_path, task_queue=worker.task_queue), signer=SIGNER)
             handle = await cases.start(CaseInput(ref=new_ref(), application=app,
                                                  started_by=Actor(id="OP1", role=Role.operator)))
             env = {"TEMPORAL_ADDRESS": client.service_client.config.target_host, "DVDS_HOME": str(tmp_path)}
@@ -80,9 +81,9 @@ class TestMissingOrWrongKey:
         forged = KeyRing(encryption_keys=[DataKey(id=TEST_KEYS.current.id, key=KeyRing.generate().current.key)],
                          index_key=TEST_KEYS.index_key)
         async with staffed_worker(client, tmp_path, staff_for_tests()) as worker:
-            cases = CaseClient(client, Settings(home=tmp_path, task_queue=worker.task_queue))
-            handle = await cases.start(CaseInput(ref=new_ref(), application=secret_application()))
-            reader = CaseClient(await connected(client, forged), Settings(home=tmp_path))
+            cases = CaseClient(client, Settings(home=tmp_path, task_queue=worker.task_queue), signer=SIGNER)
+            handle = await cases.start(CaseInput(ref=new_ref(), application=secret_application(), started_by=OPERATOR))
+            reader = CaseClient(await connected(client, forged), Settings(home=tmp_path), signer=SIGNER)
             with pytest.raises(PayloadKeyError, match="could not be decrypted: the key is wrong or the data was"):
                 await reader.case_file(handle.id)
 
@@ -100,9 +101,9 @@ class TestRotation:
         app = secret_application()
         rotated = await connected(client, new)
         async with staffed_worker(rotated, tmp_path, staff_for_tests()) as worker:
-            before = CaseClient(client, Settings(home=tmp_path, task_queue=worker.task_queue))
-            handle = await before.start(CaseInput(ref=new_ref(), application=app))
-            after = CaseClient(rotated, Settings(home=tmp_path, task_queue=worker.task_queue))
+            before = CaseClient(client, Settings(home=tmp_path, task_queue=worker.task_queue), signer=SIGNER)
+            handle = await before.start(CaseInput(ref=new_ref(), application=app, started_by=OPERATOR))
+            after = CaseClient(rotated, Settings(home=tmp_path, task_queue=worker.task_queue), signer=SIGNER)
             await submit(after.handle(handle.id), Task.research, "R100")
             case_file = await after.case_file(handle.id)
             assert case_file.application.subject.name == app.subject.name

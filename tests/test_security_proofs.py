@@ -71,7 +71,7 @@ def research(text: str) -> Any:
 
 
 def unsigned(text: str, actor: Actor = RESEARCHER) -> TaskInput[Any]:
-    return TaskInput[type(research(text))](actor=actor, submission=research(text))  # type: ignore[misc]
+    return task_input(Task.research, actor.id, summary=f"Forged research: convictions under the alias {text}")
 
 
 async def refused(handle: WorkflowHandle[Any, Any], update: str, payload: Any) -> ApplicationError:
@@ -288,8 +288,8 @@ def tampered(draw: st.DrawFn, envelope: Envelope) -> dict[str, Any]:
     elif field == "task":
         data["task"] = draw(st.sampled_from([str(t) for t in Task if t is not Task.research] + ["case_start"]))
     elif field == "actor":
-        data["actor"] = draw(st.sampled_from([{"id": "DUAL4", "role": "researcher"},
-                                              {"id": "R100", "role": "reviewer"}, {"id": "NOBODY9", "role": "researcher"}]))
+        data["actor"] = draw(st.sampled_from([{"id": "DUAL4", "role": "researcher"}, {"id": "R100", "role": "reviewer"},
+                                              {"id": "NOBODY9", "role": "researcher"}]))
     elif field == "submission_digest":
         data["submission_digest"] = draw(hexes.filter(lambda h: h != envelope.submission_digest))
     elif field == "nonce":

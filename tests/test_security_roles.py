@@ -18,8 +18,9 @@ from states.policy import default_policy
 from states.record import Actor, CaseInput
 from states.roles import READ_ONLY_ROLES, SEPARATIONS, TASK_ROLE, Role, Task
 from states.tasks import TaskRefused
-from tests.helpers.cases import application, new_ref, settled, start_case, submission, submit
+from tests.helpers.cases import application, new_ref, settled, start_case, submission, submit, task_input
 from tests.helpers.security import staff_for_tests, staffed_worker
+from tests.helpers.staff import signed_with_key_of
 from worker import build_worker
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -36,6 +37,19 @@ async def refused(handle: WorkflowHandle[Any, Any], task: Task, actor: str, exam
     return str(error.value.cause)
 
 
+async def refused_as(handle: WorkflowHandle[Any, Any], task: Task, actor: str, key_of: str) -> str:
+    """Submit as `actor` with a proof signed by `key_of`'s own key; return the refusal. History must not change."""
+    before = await settled(handle)
+    submitted = task_input(task, actor)
+    forged = submitted.model_copy(update={"proof": signed_with_key_of(key_of, handle.id, task, submitted.actor,
+                                                                      submitted.submission)})
+    with pytest.raises(WorkflowUpdateFailedError) as error:
+        await handle.execute_update(str(task), forged)
+    after = await settled(handle)
+    assert [e.event_type for e in after] == [e.event_type for e in before]
+    return str(error.value.cause)
+
+
 async def declined_and_failing(handle: WorkflowHandle[Any, Any], decider: str, reviewer: str) -> None:
     await submit(handle, Task.research, "R100")
     await submit(handle, Task.risk_assessment, "RA200")
@@ -47,14 +61,15 @@ class TestStaffIdentity:
     """Only a known, active staff member holding the role may submit a task."""
 
     async def test_unknown_staff_id_is_refused(self, client: Client, tmp_path: Path) -> None:
-        """A staff id not in the directory is refused before the case is consulted."""
+        """A staff id not in the directory has no key to prove anything with: refused by the proof
+        rule before the case is consulted, and without saying whether the id exists."""
         async with staffed_worker(client, tmp_path, staff_for_tests()) as worker:
             handle = await start_case(client, worker)
-            message = await refused(handle, Task.research, "NOBODY9")
-            assert "staff id NOBODY9 is not in the staff directory" in message
+            message = await refused_as(handle, Task.research, "NOBODY9", key_of="R100")
+            assert "(rule key_not_the_actors)" in message and "NOBODY9" not in message
             # Not even the case's own refusal is shown to an unknown id.
-            message = await refused(handle, Task.decision, "NOBODY9")
-            assert "not in the staff directory" in message and "not open" not in message
+            message = await refused_as(handle, Task.decision, "NOBODY9", key_of="DM300")
+            assert "(rule key_not_the_actors)" in message and "not open" not in message
 
     async def test_inactive_staff_is_refused(self, client: Client, tmp_path: Path) -> None:
         """A staff member marked inactive is refused, though they hold the role."""
@@ -63,7 +78,7 @@ class TestStaffIdentity:
             await submit(handle, Task.research, "R100")
             await submit(handle, Task.risk_assessment, "RA200")
             await submit(handle, Task.decision, "DM300", "decision_decline")
-            assert "staff id GONE1 is not active" in await refused(handle, Task.review, "GONE1")
+            assert "(rule member_inactive)" in await refused(handle, Task.review, "GONE1")
 
     async def test_staff_without_the_role_is_refused(self, client: Client, tmp_path: Path) -> None:
         """A researcher claiming the risk_assessor role is refused: the directory, not the claim, decides."""
@@ -97,7 +112,7 @@ class TestStaffIdentity:
                 if member["id"] == "RA200":
                     member["active"] = False
             path.write_text(json.dumps(data, indent=1))
-            assert "staff id RA200 is not active" in await refused(handle, Task.risk_assessment, "RA200")
+            assert "(rule member_inactive)" in await refused(handle, Task.risk_assessment, "RA200")
 
     async def test_worker_without_staff_file_does_not_start(self, client: Client, tmp_path: Path) -> None:
         """No staff directory: the worker refuses to start, naming the file, rather than let anyone act."""

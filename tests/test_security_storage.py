@@ -12,7 +12,6 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from dvds.cases.client import CaseClient
 from dvds.connection.codec import case_data_converter
@@ -30,10 +29,9 @@ from tests.helpers.security import (
     secret_application,
     staff_for_tests,
 )
-from worker import activities_for
+from tests.helpers.staff import SIGNER
+from worker import activities_for, build_worker
 from workflows import search
-from workflows.case import CaseWorkflow
-from workflows.staff_gate import StaffGate
 
 
 def flaky_notifier(first_failure: str) -> Any:
@@ -55,15 +53,10 @@ async def run_secret_case(client: Client, tmp_path: Path) -> tuple[str, list[str
     app = secret_application(token)
     settings = Settings(home=tmp_path, task_queue=f"test-{uuid.uuid4()}")
     _, escalate, refer = activities_for(settings)
-    worker = Worker(
-        client,
-        task_queue=settings.task_queue,
-        workflows=[CaseWorkflow],
-        activities=[flaky_notifier(f"mailbox of {app.subject.name} is full"), escalate, refer],  # type: ignore[list-item]
-        interceptors=[StaffGate(staff_for_tests())],
-    )
+    worker = build_worker(client, settings, staff=staff_for_tests(),
+                          channels=[flaky_notifier(f"mailbox of {app.subject.name} is full"), escalate, refer])
     async with worker:
-        cases = CaseClient(client, settings)
+        cases = CaseClient(client, settings, signer=SIGNER)
         case = CaseInput(ref=new_ref(), application=app, started_by=Actor(id="OP1", role=Role.operator))
         handle = await cases.start(case)
         notes = await drive_to_closed(handle, token)

@@ -16,11 +16,12 @@ from states.models import Subject
 from states.record import Actor, CaseInput
 from states.roles import Role
 from states.subject_match import normalised_name, subject_pairs
-from tests.helpers.cases import new_ref
+from tests.helpers.cases import OPERATOR, new_ref
 from tests.helpers.cli import dvds
 from tests.helpers.eventually import eventually
 from tests.helpers.keys import TEST_KEYS
 from tests.helpers.security import letters, secret_application, staff_for_tests, staffed_worker
+from tests.helpers.staff import SIGNER
 from workflows import search
 
 
@@ -61,7 +62,7 @@ class TestLinkedCases:
         )
         stranger = secret_application(letters())
         async with staffed_worker(client, tmp_path, staff_for_tests()) as worker:
-            cases = CaseClient(client, Settings(home=tmp_path, task_queue=worker.task_queue))
+            cases = CaseClient(client, Settings(home=tmp_path, task_queue=worker.task_queue), signer=SIGNER)
             operator = Actor(id="OP1", role=Role.operator)
             first = await cases.start(CaseInput(ref=new_ref(), application=first_app, started_by=operator))
             other = await cases.start(CaseInput(ref=new_ref(), application=stranger, started_by=operator))
@@ -81,8 +82,8 @@ class TestLinkedCases:
         """`dvds case start` warns on stderr of earlier cases about the subject, and prints only the ref on stdout."""
         async with staffed_worker(client, tmp_path, staff_for_tests()) as worker:
             app = secret_application()
-            cases = CaseClient(client, Settings(home=tmp_path, task_queue=worker.task_queue))
-            earlier = await cases.start(CaseInput(ref=new_ref(), application=app))
+            cases = CaseClient(client, Settings(home=tmp_path, task_queue=worker.task_queue), signer=SIGNER)
+            earlier = await cases.start(CaseInput(ref=new_ref(), application=app, started_by=OPERATOR))
 
             async def indexed() -> bool:
                 return bool(await cases.list_cases(f"WorkflowId = '{earlier.id}' AND DvdsSubjectKeys IS NOT NULL"))

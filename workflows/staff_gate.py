@@ -91,9 +91,9 @@ def _submitted(update: str, args: object) -> TaskInput[Any] | None:
     malformed one is left for the case's own validator to refuse by field."""
     if update not in Task.__members__ or not isinstance(args, (list, tuple)) or len(args) != 1:
         return None
-    model = TaskInput[TASK_MODEL[Task(update)]]  # type: ignore[misc]
+    model = TaskInput[TASK_MODEL[Task(update)]]  # type: ignore[misc,valid-type]
     try:
-        return model.model_validate(args[0])  # type: ignore[no-any-return]
+        return model.model_validate(args[0])
     except ValidationError:
         return None
 

@@ -83,9 +83,9 @@ def new_ref(now: datetime) -> str:
     return f"DVDS-{now.year}-{secrets.randbelow(10**8):08d}"
 
 
-async def open_cases(settings: Settings) -> CaseClient:
+async def open_cases(settings: Settings, signer: Signer | None = None) -> CaseClient:
     """A CaseClient connected as the settings say (address from envconfig, their key ring)."""
-    return CaseClient(await connect(settings), settings)
+    return CaseClient(await connect(settings), settings, signer=signer)
 
 
 class CaseClient:

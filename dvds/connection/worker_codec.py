@@ -81,4 +81,6 @@ def worker_client(client: Client) -> Client:
     codec = client.data_converter.payload_codec
     if not isinstance(codec, EncryptionCodec):
         raise KeysError("keys: a worker needs a client connected with the key ring (dvds.connection.client.connect)")
-    return Client(**{**client.config(), "data_converter": worker_data_converter(codec.keys)})
+    config = client.config()
+    config["data_converter"] = worker_data_converter(codec.keys)
+    return Client(**config)

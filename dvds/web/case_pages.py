@@ -10,11 +10,13 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from dvds.audit.history import case_timeline
+from dvds.audit.signatures import TaskCheck, verify_case
 from dvds.cases.client import CaseClient, CaseError
+from dvds.staff.signing import Ed25519Verifier
 from dvds.web.claims import ClaimStore, ClaimTaken
-from dvds.web.deps import ArchiveDir, Cases, Claims
+from dvds.web.deps import ArchiveDir, Cases, Claims, Directory
 from dvds.web.form_schema import ROWS_SUFFIX, field_errors, form_fields, initial_values, parse, row_count
-from dvds.web.identity import SignedIn, checked_form, refuse_read_only
+from dvds.web.identity import RequestSigner, SignedIn, checked_form, refuse_read_only
 from dvds.web.rendering import render
 from states.machine import CaseState, diagram
 from states.messages import CaseFile
@@ -58,18 +60,21 @@ def _open_tasks(snapshot: CaseSnapshot) -> list[tuple[Task, bool]]:
 
 @router.get("/cases/{ref}")
 async def case_page(request: Request, ref: str, me: SignedIn, cases: Cases, claims: Claims, archive: ArchiveDir,
-                    done: str | None = None) -> Response:
+                    directory: Directory, done: str | None = None) -> Response:
     snapshot = await cases.snapshot(_ref(ref))
+    proofs: dict[int, TaskCheck] = {}
     try:
         timeline = await case_timeline(cases.client, ref, archive)
         entries, path = timeline.entries, timeline.path
+        checked = await verify_case(cases.client, ref, archive, directory, Ed25519Verifier())
+        proofs = {c.event_id: c for c in checked.checks if c.run_id == timeline.run_id}
     except CaseError:
         entries, path = None, [str(CaseState.received)] + [str(t.dest) for t in snapshot.transitions]
     return render(
         request, "case.html",
         case=snapshot, open_tasks=_open_tasks(snapshot), claims=claims.all(), task_role=TASK_ROLE,
         entries=entries, path=path, states=[str(s) for s in CaseState], mermaid=diagram(path),
-        case_file=await _personal(cases, me, snapshot), done=done,
+        case_file=await _personal(cases, me, snapshot), done=done, proofs=proofs,
     )
 
 
@@ -102,7 +107,8 @@ async def task_form(request: Request, ref: str, name: str, me: SignedIn, cases: 
 
 
 @router.post("/cases/{ref}/tasks/{name}")
-async def submit_task(request: Request, ref: str, name: str, me: SignedIn, cases: Cases, claims: Claims) -> Response:
+async def submit_task(request: Request, ref: str, name: str, me: SignedIn, cases: Cases, claims: Claims,
+                      signer: RequestSigner) -> Response:
     form = await checked_form(request)
     refuse_read_only(me)  # before reading anything of the case
     task = _task(name)
@@ -128,7 +134,7 @@ async def submit_task(request: Request, ref: str, name: str, me: SignedIn, cases
         general += [f"{key}: {m}" for key, msgs in by_field.items() if key not in shown for m in msgs]
         return _form_page(request, claims, snapshot, task, values, by_field, general, case_file, 422)
     try:
-        await cases.complete(ref, task, Actor(id=me.id, role=TASK_ROLE[task]), data)
+        await cases.complete(ref, task, Actor(id=me.id, role=TASK_ROLE[task]), data, signer)
     except CaseError as refused:
         # The case refused it: nothing changed, and the form keeps what was typed.
         return _form_page(request, claims, snapshot, task, values, {}, [str(refused)], case_file, 409)

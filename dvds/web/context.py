@@ -8,7 +8,9 @@ from typing import Protocol
 
 from dvds.cases.client import CaseClient
 from dvds.settings import WebSettings
+from dvds.staff.credentials import Credential
 from dvds.web.claims import ClaimStore
+from dvds.web.sign_in_guard import SignInGuard
 from states.staff import StaffDirectory
 
 
@@ -24,3 +26,5 @@ class WebContext:
     claims: ClaimStore
     web: WebSettings
     archive_dir: Path
+    service_key: Credential  # signs what the sign-in authenticated (dvds/staff/signers.py WebSigner)
+    guard: SignInGuard  # the sign-in throttle, and its security log lines

@@ -13,6 +13,7 @@ from dvds.cases.client import CaseClient
 from dvds.settings import WebSettings
 from dvds.web.claims import ClaimStore
 from dvds.web.context import WebContext
+from dvds.web.sign_in_guard import SignInGuard
 from states.staff import StaffDirectory
 
 
@@ -44,8 +45,13 @@ def archive_dir(ctx: Context) -> Path:
     return ctx.archive_dir
 
 
+def sign_in_guard(ctx: Context) -> SignInGuard:
+    return ctx.guard
+
+
 Cases = Annotated[CaseClient, Depends(case_client)]
 Claims = Annotated[ClaimStore, Depends(claim_store)]
 Directory = Annotated[StaffDirectory, Depends(staff_directory)]
 Web = Annotated[WebSettings, Depends(web_settings)]
 ArchiveDir = Annotated[Path, Depends(archive_dir)]
+Guard = Annotated[SignInGuard, Depends(sign_in_guard)]

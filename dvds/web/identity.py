@@ -18,7 +18,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from starlette.datastructures import FormData
 
+from dvds.staff.signers import WebSigner
 from dvds.web.deps import web_context
+from states.proof import SignIn
 from states.roles import READ_ONLY_ROLES, READ_ONLY_RULE
 from states.staff import StaffMember
 
@@ -81,7 +83,28 @@ async def checked_form(request: Request) -> FormData:
 
 
 def start_session(request: Request, staff_id: str) -> None:
-    """A fresh session on sign-in (a new CSRF token too), so a planted cookie is useless."""
+    """A fresh session on sign-in (a new CSRF token and session id too), so a planted cookie is useless."""
     request.session.clear()
     request.session["staff_id"] = staff_id
     csrf_token(request)
+    session_id(request)
+
+
+def session_id(request: Request) -> str:
+    """This browser session's own id: a web proof records its hash, so tasks can be tied to one sign-in."""
+    found = request.session.get("sid")
+    if not found:
+        found = secrets.token_urlsafe(24)
+        request.session["sid"] = found
+    return str(found)
+
+
+def request_signer(request: Request) -> WebSigner:
+    """Signs, with the inbox's service key, for the member this request's sign-in authenticated."""
+    ctx = web_context(request)
+    sign_in = SignIn.sso if ctx.web.trusted_header else SignIn.password
+    return WebSigner(ctx.service_key, sign_in, session_id(request))
+
+
+# A route parameter `signer: RequestSigner` signs what that route submits for the signed-in member.
+RequestSigner = Annotated[WebSigner, Depends(request_signer)]

@@ -14,10 +14,13 @@ from temporalio.client import Client
 
 from dvds.cases.client import CaseClient
 from dvds.settings import Settings
+from dvds.staff.credentials import Credential, CredentialError, ensure_web_key
+from dvds.staff.directory import StaffFileError
 from dvds.web.app import create_app
 from dvds.web.claims import ClaimStore
 from dvds.web.context import StaffSource, WebContext
 from dvds.web.serving import BackgroundServer, background_server, serve_in_background, stop_serving
+from dvds.web.sign_in_guard import SignInGuard, tag_secret
 
 
 class WebServerError(Exception):
@@ -44,15 +47,27 @@ def session_secret(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+def web_service_key(settings: Settings) -> Credential:
+    """The inbox's service key: made (mode 0600) and listed in the staff directory's web_keys
+    the first time, loaded as it is after."""
+    try:
+        return ensure_web_key(settings.web_key_path, settings.staff_path)
+    except (CredentialError, StaffFileError) as err:
+        raise WebServerError(f"web: {err}") from None
+
+
 def web_app(client: Client, settings: Settings, staff: StaffSource) -> FastAPI:
+    secret = session_secret(settings)
     ctx = WebContext(
         cases=CaseClient(client, settings),
         staff=staff,
         claims=ClaimStore(settings.claims_database),
         web=settings.web,
         archive_dir=settings.archive_dir,
+        service_key=web_service_key(settings),
+        guard=SignInGuard(tag_secret(secret)),
     )
-    return create_app(ctx, session_secret(settings))
+    return create_app(ctx, secret)
 
 
 def web_server(app: FastAPI, settings: Settings) -> BackgroundServer:

@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from dvds.staff.passwords import password_matches
-from dvds.web.deps import Cases, Claims, Directory
+from dvds.web.deps import Cases, Claims, Directory, Guard
 from dvds.web.identity import SignedIn, checked_form, current_staff, is_read_only, start_session
 from dvds.web.inbox import build_inbox
 from dvds.web.rendering import render
@@ -33,19 +33,38 @@ async def sign_in_page(request: Request, next: str | None = None) -> Response:
     return render(request, "sign_in.html", next=_safe_next(next), staff_id="", message=None)
 
 
+NO_MATCH = "That staff id and password do not match an active member of staff."
+
+
+def _locked(request: Request, target: str, staff_id: str, wait: int, message: str | None = None) -> Response:
+    """The same answer for every id, known or not: the throttle never looks at the directory."""
+    page = render(request, "sign_in.html", 429, next=target, staff_id=staff_id, message=message, wait=wait)
+    page.headers["Retry-After"] = str(wait)
+    return page
+
+
 @router.post("/sign-in")
-async def sign_in(request: Request, directory: Directory) -> Response:
+async def sign_in(request: Request, directory: Directory, guard: Guard) -> Response:
     form = await checked_form(request)
     staff_id = str(form.get("staff_id", "")).strip()
     password = str(form.get("password", ""))
     target = _safe_next(str(form.get("next", "")))
+    address = request.client.host if request.client else "unknown"
+    # Too many failures for this id or from this address: refused unchecked, so guesses made
+    # in parallel gain nothing while the wait runs.
+    wait = guard.wait(staff_id, address, directory)
+    if wait:
+        return _locked(request, target, staff_id, wait)
     member = directory.find(staff_id)
     stored = member.password_hash if member is not None and member.active else None
     # Hashing is slow on purpose: off the event loop, so the worker and other pages carry on.
     if not await run_in_threadpool(password_matches, stored, password):
+        wait = guard.failed(staff_id, address, directory)
+        if wait:
+            return _locked(request, target, staff_id, wait, NO_MATCH)
         # One message whatever was wrong: it must not tell which staff ids exist.
-        return render(request, "sign_in.html", 401, next=target, staff_id=staff_id,
-                      message="That staff id and password do not match an active member of staff.")
+        return render(request, "sign_in.html", 401, next=target, staff_id=staff_id, message=NO_MATCH)
+    guard.succeeded(staff_id, address)
     start_session(request, staff_id)
     return RedirectResponse(target, status_code=303)
 

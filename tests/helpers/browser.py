@@ -25,6 +25,7 @@ from states.roles import Role
 from tests.helpers.cases import application, new_ref
 from tests.helpers.eventually import eventually
 from tests.helpers.ports import free_port
+from tests.helpers.staff import SIGNER
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -71,7 +72,7 @@ async def serving(client: Client, worker: Worker, home: Path, staff_file: Path, 
 
 async def start_new_case(client: Client, worker: Worker, home: Path, policy: DeadlinePolicy | None = None,
                          **changes: Any) -> str:
-    cases = CaseClient(client, Settings(home=home, task_queue=worker.task_queue), policy)
+    cases = CaseClient(client, Settings(home=home, task_queue=worker.task_queue), policy, signer=SIGNER)
     case = CaseInput(ref=new_ref(), application=application(**changes), started_by=Actor(id="OP1", role=Role.operator))
     await cases.start(case)
     return case.ref

@@ -1,9 +1,10 @@
 """Record the event histories of representative cases into tests/histories/, for the
 replay test (tests/test_replay.py): `python -m tests.helpers.record_histories`.
 
-Re-record only when a change to CaseWorkflow is *meant* to change its commands and is
-guarded by `workflow.patched(...)` (README: Changing workflow code safely), so the new
-histories show the patched path; keep the old files too when old cases may still run.
+Record only a NEW case, for a new path guarded by `workflow.patched(...)` (README: Changing
+workflow code safely): `python -m tests.helpers.record_histories signed` records that one. The
+files already there stand for cases already running and are never re-recorded (the cases
+recorded before signed proofs started unsigned; today's worker refuses such a start).
 Payloads are encrypted with the fixed, test-only key ring in tests/histories/keys.json.
 """
 
@@ -13,6 +14,7 @@ import asyncio
 import json
 import os
 import sys
+import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -116,18 +118,23 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[WorkflowHandle[Any, Any]], Awai
     "withdrawn": ({}, _withdrawn),
     "escalated": ({"short_policy": True}, _escalated),
     "historical_referred": ({"historical": True}, _historical_referred),
+    # Signed proofs: the start's proof checked by a local activity, each task's kept in its record.
+    "signed": ({"signed": True}, _disclosed),
 }
 
 
-async def record(client: Client, home: Path) -> None:
+async def record(client: Client, home: Path, names: list[str]) -> None:
     from states.record import CaseInput
-    from tests.helpers.cases import application, new_ref
+    from tests.helpers.cases import OPERATOR, application, new_ref, signed_start
     from tests.helpers.policies import SHORT_POLICY, RecordingNotifier, watched_worker
 
     async with watched_worker(client, RecordingNotifier(), home=home) as worker:
-        for name, (how, drive) in CASES.items():
+        for name in names:
+            how, drive = CASES[name]
             if how.get("historical"):
                 start = _historical_input()
+            elif how.get("signed"):
+                start = signed_start(CaseInput(ref=new_ref(), application=application(), started_by=OPERATOR))
             else:
                 start = CaseInput(ref=new_ref(), application=application(),
                                   policy=SHORT_POLICY if how.get("short_policy") else None)
@@ -144,18 +151,27 @@ async def main() -> None:
     from dvds.connection.codec import case_data_converter
     from dvds.connection.keys import KeyRing
     from dvds.connection.server import temporal_binary
+    from tests.helpers.staff import enrolled_staff
     from workflows import search
 
+    names = sys.argv[1:]
+    unknown = [n for n in names if n not in CASES]
+    if not names or unknown:
+        raise SystemExit(f"name the new case(s) to record, from: {', '.join(CASES)} (unknown: {unknown})")
     HISTORIES.mkdir(exist_ok=True)
     if not KEYS.exists():
         KEYS.write_text(KeyRing.generate().model_dump_json(indent=1) + "\n")
     os.environ["DVDS_KEYS"] = KEYS.read_text()
+    scratch = Path(tempfile.mkdtemp(prefix="dvds-record-"))
+    staff, credentials = enrolled_staff(scratch)
+    os.environ["DVDS_STAFF_FILE"] = str(staff)
+    os.environ["DVDS_CREDENTIALS_DIR"] = str(credentials)
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_binary(), data_converter=case_data_converter(replay_keys()),
         search_attributes=search.ALL,
     )
     try:
-        await record(env.client, Path(os.environ.get("TMPDIR", "/tmp")) / f"dvds-record-{uuid.uuid4()}")
+        await record(env.client, scratch / "home", names)
     finally:
         await env.shutdown()
 

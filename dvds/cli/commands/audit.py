@@ -1,4 +1,4 @@
-"""`dvds audit history|report|archive|verify`: the case history as evidence."""
+"""`dvds audit history|report|archive|verify|verify-signatures`: the case history as evidence."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from dvds.cli.commands import signatures
 from dvds.cli.context import settings
 
 if TYPE_CHECKING:
@@ -205,3 +206,6 @@ def verify(
         typer.echo(f"archive NOT intact: {len(result.problems)} problem(s)")
     if not result.intact:
         raise typer.Exit(1)
+
+
+app.command("verify-signatures")(signatures.verify_signatures)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from dvds.cli.context import settings
+from dvds.cli.signing import PASSPHRASE_STDIN_HELP
 from states.machine import CaseState
 from states.risk import RiskLevel
 
@@ -24,16 +25,20 @@ def start(
     file: Path = typer.Option(..., "--file", "-f", help="The application, as JSON (see examples/application.json)"),
     actor: str = typer.Option(..., help="Staff id of the operator recording the application"),
     ref: str | None = typer.Option(None, help="Case reference; a new DVDS-YYYY-NNNNNNNN if omitted"),
+    passphrase_stdin: bool = typer.Option(False, "--passphrase-stdin", help=PASSPHRASE_STDIN_HELP),
 ) -> None:
-    """Start a case for a new application and print its reference."""
+    """Start a case for a new application, signed with your own credential (`dvds staff enrol`),
+    and print its reference."""
     from dvds.cases.client import open_cases
     from dvds.cli.output import errors, read_json_file, run, validated
+    from dvds.cli.signing import signer_for
     from states.models import Application
 
     application = validated(read_json_file(file), Application)
+    signer = signer_for(ctx, actor, passphrase_stdin)
 
     async def go() -> tuple[str, list[str]]:
-        started = await (await open_cases(settings(ctx))).start_application(application, actor, ref)
+        started = await (await open_cases(settings(ctx))).start_application(application, actor, ref, signer)
         return started.ref, started.same_subject_as
 
     started_ref, earlier = run(go())

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from dvds.importer.export import Plan
     from dvds.importer.run import Tally
     from dvds.settings import Settings
+    from dvds.staff.signers import MemberSigner
     from states.record import Actor
 
 
@@ -24,7 +25,8 @@ def import_(
     dry_run: bool = typer.Option(False, "--dry-run", help="Check every row; start nothing"),
     rejects: Path | None = typer.Option(None, help="Where to write rejected rows (default FILE.rejects.csv)"),
     concurrency: int = typer.Option(16, min=1, max=256, help="Cases started at once"),
-    actor: str | None = typer.Option(None, help="Staff id of the operator running the import"),
+    actor: str | None = typer.Option(None, help="Staff id of the operator running the import (each case "
+                                     "started is then signed with their credential)"),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON"),
 ) -> None:
     """Start a historical case for each valid row; report every other row with its line and
@@ -34,6 +36,7 @@ def import_(
 
     from dvds.cases.client import load_policy
     from dvds.cli.output import errors, fail, run
+    from dvds.cli.signing import signer_for
     from dvds.importer.export import ExportError, plan_import
     from dvds.importer.rejects import write_rejects
     from dvds.importer.rows import RowContext
@@ -61,9 +64,10 @@ def import_(
         _finish(counts, tally, rejects_path, True, 0.0, json_out)
         return
     operator = Actor(id=actor, role=Role.operator) if actor else None
+    signer = signer_for(ctx, actor) if actor else None
     began = time.monotonic()
     try:
-        run(_import(config, plan, tally, concurrency, operator))
+        run(_import(config, plan, tally, concurrency, operator, signer))
     except KeyboardInterrupt:
         errors.print(f"interrupted after {tally.done} of {tally.rows_read} rows "
                      f"(at least {len(tally.started)} cases started); run the same command again to finish")
@@ -73,7 +77,8 @@ def import_(
     _finish(tally.counts(), tally, rejects_path, False, time.monotonic() - began, json_out)
 
 
-async def _import(config: Settings, plan: Plan, tally: Tally, concurrency: int, actor: Actor | None) -> None:
+async def _import(config: Settings, plan: Plan, tally: Tally, concurrency: int, actor: Actor | None,
+                  signer: MemberSigner | None) -> None:
     import structlog
     from rich.console import Console
     from temporalio.service import RPCError
@@ -84,7 +89,7 @@ async def _import(config: Settings, plan: Plan, tally: Tally, concurrency: int, 
     from dvds.importer.run import run_import
 
     logger = structlog.get_logger()
-    cases = await open_cases(config)
+    cases = await open_cases(config, signer)
     logger.info("import started", rows_read=plan.rows_read, to_start=len(plan.to_start), concurrency=concurrency)
     with progress_bar(Console(stderr=True)) as progress:
         feed = ProgressFeed(progress, tally)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from dvds.cli.context import settings
+from dvds.cli.signing import PASSPHRASE_STDIN_HELP
 from states.roles import Role, Task
 
 if TYPE_CHECKING:
@@ -55,19 +56,23 @@ def complete(
     role: Role = typer.Option(..., help="The role you act in"),
     file: Path = typer.Option(..., "--file", "-f", help="The submission, as JSON (dvds schema TASK)"),
     json_out: bool = typer.Option(False, "--json", help="Print the case snapshot as JSON"),
+    passphrase_stdin: bool = typer.Option(False, "--passphrase-stdin", help=PASSPHRASE_STDIN_HELP),
 ) -> None:
-    """Complete a human task on a case. Refused submissions change nothing."""
+    """Complete a human task on a case, signed with your own credential (`dvds staff enrol`).
+    Refused submissions change nothing."""
     from dvds.cases.client import open_cases
     from dvds.cli.output import console, emit_json, read_json_file, run, validated
+    from dvds.cli.signing import signer_for
     from states.record import Actor
     from states.tasks import TASK_MODEL
 
     submission = read_json_file(file)
     validated(submission, TASK_MODEL[task])  # refused here, before reaching for the server
+    signer = signer_for(ctx, actor, passphrase_stdin)
 
     async def go() -> CaseSnapshot:
         cases = await open_cases(settings(ctx))
-        return await cases.complete(ref, task, Actor(id=actor, role=role), submission)
+        return await cases.complete(ref, task, Actor(id=actor, role=role), submission, signer)
 
     snap = run(go())
     if json_out:

@@ -1,7 +1,8 @@
 """`dvds up`: the embedded Temporal server, a worker, the staff inbox and (with the Web
 UI) the codec server, in one command: the one place that composes the library, the
-worker and the web face. On first start it creates the key file and the codec token
-(mode 0600) and copies the example staff directory into the data folder."""
+worker and the web face. On first start it creates the key file, the codec token and the
+inbox's signing key (mode 0600, the key listed in the staff directory) and copies the
+example staff directory into the data folder."""
 
 from __future__ import annotations
 
@@ -29,17 +30,18 @@ def up(
     from dvds.cli.output import fail
     from dvds.connection.keys import KeysError, load_keys
     from dvds.connection.server import ServerError
+    from dvds.staff.credentials import CredentialError
     from dvds.staff.directory import StaffFile, StaffFileError
     from dvds.web.codec_server import CodecServerError, load_codec_token
     from dvds.web.serve import WebServerError
 
     config = settings(ctx)
     try:
-        first_start(config)
+        first_start(config, web)
         keys = load_keys(config)
         staff = StaffFile(config.staff_path)
         token = load_codec_token(config, create=True) if ui else None
-    except (KeysError, StaffFileError) as err:
+    except (KeysError, StaffFileError, CredentialError) as err:
         fail(str(err))
     try:
         asyncio.run(_up(config, ui, keys, staff, token, web))
@@ -47,14 +49,19 @@ def up(
         fail(str(err))
 
 
-def first_start(config: Settings) -> None:
+def first_start(config: Settings, web: bool = True) -> None:
     from dvds.connection.keys import ensure_key_file
+    from dvds.staff.credentials import ensure_web_key
     from dvds.staff.directory import ensure_staff_file
 
     if ensure_key_file(config):
         typer.echo(f"Created the key file {config.key_path} (mode 0600): back it up; without it no case can be read.")
     if ensure_staff_file(config):
         typer.echo(f"Copied the example staff directory to {config.staff_path}: edit it to list your staff.")
+    if web and not config.web_key_path.exists():
+        key = ensure_web_key(config.web_key_path, config.staff_path)
+        typer.echo(f"Made the staff inbox's signing key {config.web_key_path} (mode 0600) and listed it ({key.key_id}) "
+                   f"in {config.staff_path}: the inbox signs each task its sign-in authenticated.")
 
 
 async def _up(config: Settings, ui: bool, keys: KeyRing, staff: StaffFile, token: str | None, web: bool) -> None:

@@ -1,0 +1,212 @@
+"""Re-checking, from the event history alone, that every task a case took was signed by the
+person it names: what an auditor, a court or the IOPC relies on years later.
+
+Each accepted task's submission is read back from its update event, its claim rebuilt
+(case, task, actor, the submission's digest) and its proof checked against the staff
+directory as it is now (states/proof.py `proof_refusal`: keys as they were valid at the
+signing time, so rotated and revoked keys still verify what they signed before). A case's
+start is checked too when it names its operator. A nonce used twice on one case is a failure
+wherever the two uses are. Tasks recorded before proofs existed fail by `signature_missing`:
+they were never proven, and the check says so rather than pass them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import Client, WorkflowHistory
+from temporalio.converter import DataConverter, WorkflowSerializationContext
+
+from activities.archive_store import Archive
+from dvds.audit.archiving import CLOSED_CASES
+from dvds.cases.client import CaseError
+from dvds.connection.client import connect
+from dvds.settings import Settings
+from dvds.staff.directory import read_staff
+from dvds.staff.signing import Ed25519Verifier
+from states.admission import start_claim
+from states.messages import TaskInput
+from states.proof import CASE_START, Claim, ProofRefusal, ProofRule, Verifier, WebChannel, proof_refusal
+from states.record import CaseInput
+from states.roles import Task
+from states.staff import StaffDirectory
+from states.tasks import TASK_MODEL
+
+UNREADABLE = "submission_unreadable"
+
+
+class TaskCheck(BaseModel):
+    """One task (or a case's start) and whether its proof holds."""
+
+    ref: str
+    run_id: str
+    event_id: int
+    at: datetime
+    task: str
+    actor: str | None
+    role: str | None
+    channel: str | None = None  # "cli" (the member's own key) or "web" (the inbox's service key)
+    sign_in: str | None = None  # for the web: "password" or "sso"
+    key_id: str | None = None
+    verified: bool
+    rule: str | None = None
+    reason: str | None = None
+
+
+class SignatureReport(BaseModel):
+    checks: list[TaskCheck]
+    sources: list[str]
+
+    @property
+    def failures(self) -> list[TaskCheck]:
+        return [c for c in self.checks if not c.verified]
+
+
+class _Checker:
+    def __init__(self, directory: StaffDirectory, verifier: Verifier) -> None:
+        self.directory = directory
+        self.verifier = verifier
+        self.nonces: dict[tuple[str, str], int] = {}  # (ref, nonce) -> event id of its first use
+
+    async def history(self, history: WorkflowHistory, converter: DataConverter, namespace: str) -> list[TaskCheck]:
+        converter = converter.with_context(WorkflowSerializationContext(namespace, history.workflow_id))
+        checks: list[TaskCheck] = []
+        ref = history.workflow_id
+        accepted: dict[int, tuple[str, Any]] = {}
+        for event in history.events:
+            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+                attrs = event.workflow_execution_started_event_attributes
+                [start] = await converter.decode(attrs.input.payloads, [CaseInput])
+                ref = start.ref
+                check = self._start(start, history.run_id, event)
+                if check is not None:
+                    checks.append(check)
+            elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+                request = event.workflow_execution_update_accepted_event_attributes.accepted_request
+                raw = await converter.decode(request.input.args.payloads)
+                accepted[event.event_id] = (request.input.name, raw[0] if raw else None)
+            elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+                completed = event.workflow_execution_update_completed_event_attributes
+                found = accepted.pop(completed.accepted_event_id, None)
+                if found is not None and completed.outcome.HasField("success") and found[0] in Task.__members__:
+                    checks.append(self._task(ref, history.run_id, completed.accepted_event_id, event, *found))
+        return checks
+
+    def _start(self, start: CaseInput, run_id: str, event: HistoryEvent) -> TaskCheck | None:
+        claim = start_claim(start)
+        if start.resume is not None or claim is None:
+            return None  # a continued run (checked in its first), or an import naming nobody
+        refused = proof_refusal(start.proof, claim, self.directory, self.verifier)
+        return self._checked(start.ref, run_id, event.event_id, event, CASE_START, claim.actor.id,
+                             str(claim.actor.role), start.proof, refused.rule if refused else None)
+
+    def _task(self, ref: str, run_id: str, event_id: int, event: HistoryEvent, name: str, raw: Any) -> TaskCheck:
+        task = Task(name)
+        try:
+            submitted = TaskInput[TASK_MODEL[task]].model_validate(raw)  # type: ignore[misc,valid-type]
+        except ValidationError:
+            return TaskCheck(ref=ref, run_id=run_id, event_id=event_id, at=_at(event), task=name, actor=None,
+                             role=None, verified=False, rule=UNREADABLE, reason="the submission does not parse")
+        refused = proof_refusal(submitted.proof, _claim(ref, task, submitted), self.directory, self.verifier)
+        return self._checked(ref, run_id, event_id, event, name, submitted.actor.id, str(submitted.actor.role),
+                             submitted.proof, refused.rule if refused else None)
+
+    def _checked(self, ref: str, run_id: str, event_id: int, event: HistoryEvent, task: str, actor: str, role: str,
+                 proof: Any, rule: ProofRule | None) -> TaskCheck:
+        if rule is None and proof is not None:
+            first = self.nonces.setdefault((ref, proof.nonce), event_id)
+            if first != event_id:
+                rule = ProofRule.nonce_seen
+        channel = proof.channel if proof is not None else None
+        return TaskCheck(
+            ref=ref, run_id=run_id, event_id=event_id, at=_at(event), task=task, actor=actor, role=role,
+            channel=channel.kind if channel else None,
+            sign_in=str(channel.sign_in) if isinstance(channel, WebChannel) else None,
+            key_id=channel.key_id if channel else None,
+            verified=rule is None, rule=str(rule) if rule else None,
+            reason=_reason(rule),
+        )
+
+
+def _claim(ref: str, task: Task, submitted: TaskInput[Any]) -> Claim:
+    return Claim.of(ref, task, submitted.actor, submitted.submission)
+
+
+def _reason(rule: ProofRule | None) -> str | None:
+    return ProofRefusal(rule).message if rule is not None else None
+
+
+def _at(event: HistoryEvent) -> datetime:
+    return event.event_time.ToDatetime().replace(tzinfo=UTC)
+
+
+async def _server_runs(client: Client, query: str) -> AsyncIterator[tuple[str, str]]:
+    async for execution in client.list_workflows(query, page_size=1000):
+        yield execution.id, execution.run_id
+
+
+async def verify_case(
+    client: Client, ref: str, archive_dir: Path, directory: StaffDirectory, verifier: Verifier
+) -> SignatureReport:
+    """Every run of one case: from the server, or (once the server has none) from the archive."""
+    checker = _Checker(directory, verifier)
+    checks: list[TaskCheck] = []
+    runs = [run async for _, run in _server_runs(client, f"WorkflowId = '{_quoted(ref)}'")]
+    for run_id in reversed(runs):  # visibility lists the newest first: check in the order they ran
+        history = await client.get_workflow_handle(ref, run_id=run_id).fetch_history()
+        checks += await checker.history(history, client.data_converter, client.namespace)
+    if runs:
+        return SignatureReport(checks=checks, sources=["server"])
+    records = [r for r in Archive(archive_dir).records() if r.ref == ref]
+    if not records:
+        raise CaseError(f"ref: no case {ref} on this server or in the archive at {archive_dir}")
+    for record in records:
+        history = WorkflowHistory.from_json(ref, record.history)
+        checks += await checker.history(history, client.data_converter, client.namespace)
+    return SignatureReport(checks=checks, sources=[f"archive record {r.seq}" for r in records])
+
+
+async def verify_all(
+    client: Client, archive_dir: Path, directory: StaffDirectory, verifier: Verifier
+) -> SignatureReport:
+    """Every closed case on the server and every record in the archive, each run once."""
+    checker = _Checker(directory, verifier)
+    checks: list[TaskCheck] = []
+    done: set[tuple[str, str]] = set()
+    async for ref, run_id in _server_runs(client, CLOSED_CASES):
+        done.add((ref, run_id))
+        history = await client.get_workflow_handle(ref, run_id=run_id).fetch_history()
+        checks += await checker.history(history, client.data_converter, client.namespace)
+    archived = 0
+    for record in Archive(archive_dir).records():
+        if (record.ref, record.run_id) in done:
+            continue
+        done.add((record.ref, record.run_id))
+        archived += 1
+        history = WorkflowHistory.from_json(record.ref, record.history)
+        checks += await checker.history(history, client.data_converter, client.namespace)
+    return SignatureReport(checks=checks, sources=[f"server ({len(done) - archived} closed runs)",
+                                                   f"archive ({archived} runs not on the server)"])
+
+
+def _quoted(ref: str) -> str:
+    if not ref.replace("-", "").isalnum():
+        raise CaseError("ref: not a case reference (e.g. DVDS-2026-00001234)")
+    return ref
+
+
+async def verify_signatures(settings: Settings, ref: str | None, archive_dir: Path | None = None) -> SignatureReport:
+    """What `dvds audit verify-signatures` runs: one case (`ref`), or with None every closed
+    case and the archive, against the staff directory as the settings name it."""
+    client = await connect(settings)
+    directory = read_staff(settings.staff_path)
+    archive = archive_dir or settings.archive_dir
+    if ref is None:
+        return await verify_all(client, archive, directory, Ed25519Verifier())
+    return await verify_case(client, ref, archive, directory, Ed25519Verifier())
