@@ -33,7 +33,7 @@ from activities.start_proof import StartProofActivities
 from dvds import logs
 from dvds.audit.archiving import archive_closed_cases
 from dvds.connection.client import connect
-from dvds.connection.keys import KeysError
+from dvds.connection.keys import KeysError, load_keys
 from dvds.connection.worker_codec import worker_client
 from dvds.settings import Settings
 from dvds.staff.directory import StaffFile, StaffFileError
@@ -107,7 +107,7 @@ def build_worker(
     preload_bank_holidays(BANK_HOLIDAY_YEARS)
     gate = StaffGate(staff if staff is not None else StaffFile(settings.staff_path), Ed25519Verifier())
     return Worker(
-        worker_client(client),
+        worker_client(client, partial(load_keys, settings)),
         task_queue=task_queue or settings.task_queue,
         workflows=[CaseWorkflow, ArchiveWorkflow],
         activities=[

@@ -100,7 +100,7 @@ async def run(args: argparse.Namespace, world: BenchWorld) -> CliReport:
     engine = WorkerProcess("case", CASE_QUEUE, world.home, env)
     await engine.start()
     try:
-        cases = CaseClient(await connect(world.settings, address, world.keys), world.settings)
+        cases = CaseClient(await connect(world.settings, address, world.keys), world.settings, signer=world.signer)
         application = Application.model_validate_json((EXAMPLES / "application.json").read_text())
         ref = (await cases.start_application(application, "OP1")).ref
         dvds = dvds_command()

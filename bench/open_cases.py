@@ -84,7 +84,7 @@ async def run(args: argparse.Namespace, world: BenchWorld) -> OpenCasesReport:
     report = OpenCasesReport(args.open_cases, machine(), load_average())
     export = _demo(args.open_cases, args.seed)
     address = world.server.address
-    cases = CaseClient(await connect(world.settings, address, world.keys), world.settings)
+    cases = CaseClient(await connect(world.settings, address, world.keys), world.settings, signer=world.signer)
     engine = WorkerProcess("case", CASE_QUEUE, world.home, worker_env(world.env, address, world.home, CASE_QUEUE))
     await engine.start()
     try:

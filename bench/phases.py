@@ -47,8 +47,10 @@ class Review:
 
 
 def staff_directory() -> dict[str, Any]:
-    """Reviewers who made no decision on these cases, and Professional Standards to confirm."""
-    staff = [{"id": i, "name": f"Reviewer {i}", "roles": ["reviewer"], "team": "review"} for i in REVIEWERS]
+    """Reviewers who made no decision on these cases, Professional Standards to confirm, and the
+    operator the command-line bench starts a case as."""
+    staff = [{"id": "OP1", "name": "Bench Operator", "roles": ["operator"], "team": "control-room"}]
+    staff += [{"id": i, "name": f"Reviewer {i}", "roles": ["reviewer"], "team": "review"} for i in REVIEWERS]
     staff += [{"id": i, "name": f"Standards {i}", "roles": ["professional_standards"], "team": "psd"}
               for i in CONFIRMERS]
     return {"staff": staff}

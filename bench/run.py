@@ -71,7 +71,7 @@ async def campaign(args: argparse.Namespace, world: BenchWorld) -> Report:
     report = Report(args.rows, args.concurrency, machine(), load_average())
     export = demo_export(args.rows, args.seed)
     address = world.server.address
-    cases = CaseClient(await connect(world.settings, address, world.keys), world.settings)
+    cases = CaseClient(await connect(world.settings, address, world.keys), world.settings, signer=world.signer)
     plain = await Client.connect(address)
     within = args.phase_timeout
     phases = {name: Phase(name, 0) for name in ("bare starts", "bare lifecycle", "engine import", "engine lifecycle")}

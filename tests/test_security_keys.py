@@ -15,7 +15,7 @@ from temporalio.client import Client
 
 from dvds.cases.client import CaseClient
 from dvds.connection.codec import KEY_ID, PayloadKeyError, case_data_converter
-from dvds.connection.keys import DataKey, KeyRing, KeysError, ensure_key_file, load_keys
+from dvds.connection.keys import DataKey, KeyRing, KeysError, ensure_key_file, load_keys, write_keys
 from dvds.settings import Settings
 from states.record import Actor, CaseInput
 from states.roles import Role, Task
@@ -25,6 +25,7 @@ from tests.helpers.keys import TEST_KEYS
 from tests.helpers.paths import ROOT
 from tests.helpers.security import personal_values, secret_application, staff_for_tests, staffed_worker
 from tests.helpers.staff import SIGNER
+from worker import build_worker
 
 
 async def dvds_with_keys(*args: str, keys: str | None, env: dict[str, str]) -> Result:
@@ -130,6 +131,22 @@ class TestRotation:
         assert [k.id for k in ring.encryption_keys[:-1]] == [first.current.id]
         assert ring.current.id in rotated.out and ring.index_key == first.index_key
         assert stat.S_IMODE((tmp_path / "keys.json").stat().st_mode) == 0o600
+
+
+    async def test_a_case_under_a_key_the_worker_has_not_loaded_yet_is_taken(
+        self, client: Client, tmp_path: Path
+    ) -> None:
+        """`dvds keys rotate` while the worker runs: a case a client starts under the new key is not refused;
+        the worker re-reads its key file and takes it."""
+        settings = Settings(home=tmp_path, keys=None, task_queue=f"test-{new_ref()}")
+        write_keys(settings.key_path, TEST_KEYS, new=True)
+        async with build_worker(client, settings, staff=staff_for_tests()):
+            rotated = TEST_KEYS.rotated()
+            write_keys(settings.key_path, rotated, new=False)
+            cases = CaseClient(await connected(client, rotated), settings, signer=SIGNER)
+            handle = await cases.start(CaseInput(ref=new_ref(), application=secret_application(), started_by=OPERATOR))
+            done = await submit(handle, Task.research, "R100")
+            assert done.tasks_done == [Task.research]
 
 
 class TestKeyFile:

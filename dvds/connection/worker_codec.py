@@ -13,33 +13,65 @@ the update, drops the signal, or ends the workflow as refused, by rule.
 from __future__ import annotations
 
 import dataclasses
+import time
+from collections.abc import Callable
 from typing import Any
 
+import structlog
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.contrib.pydantic import PydanticPayloadConverter
 from temporalio.converter import DataConverter, EncodingPayloadConverter
 
-from dvds.connection.codec import ENCODING, EncryptionCodec, PayloadKeyError, case_data_converter
+from dvds.connection.codec import ENCODING, KEY_ID, EncryptionCodec, PayloadKeyError, case_data_converter
 from dvds.connection.keys import KeyRing, KeysError
 from states.payloads import PayloadRule, RefusedPayload
 
+logger = structlog.get_logger()
 REFUSED_ENCODING = "dvds/refused"
 _RULE = "refused-rule"
 
 
 class RefusingCodec(EncryptionCodec):
-    """Decrypts what the ring encrypted; marks everything else refused. Encodes as the client's does."""
+    """Decrypts what the ring encrypted; marks everything else refused. Encodes as the client's does.
+
+    `reload` re-reads the ring (the key file), at most every RELOAD_EVERY seconds, when a
+    payload names a key the ring lacks: after `dvds keys rotate` a client encrypts under the
+    new key before the worker has been restarted, and that is a case, not an attack."""
+
+    RELOAD_EVERY = 5.0
+
+    def __init__(self, keys: KeyRing, reload: Callable[[], KeyRing] | None = None) -> None:
+        super().__init__(keys)
+        self.reload = reload
+        self._reloaded_at = -self.RELOAD_EVERY
 
     def decrypt(self, payload: Payload) -> Payload:
         if payload.metadata.get("encoding") != ENCODING:
             return _refused(PayloadRule.not_encrypted)
+        key_id = payload.metadata.get(KEY_ID, b"").decode(errors="replace")
+        if key_id not in self._ciphers:
+            self._reload()
         try:
             return super().decrypt(payload)
         except PayloadKeyError:
-            key_id = payload.metadata.get("encryption-key-id", b"").decode(errors="replace")
-            known = key_id in self._ciphers
-            return _refused(PayloadRule.does_not_decrypt if known else PayloadRule.key_unknown)
+            return _refused(PayloadRule.does_not_decrypt if key_id in self._ciphers else PayloadRule.key_unknown)
+
+    def _reload(self) -> None:
+        now = time.monotonic()
+        if self.reload is None or now - self._reloaded_at < self.RELOAD_EVERY:
+            return
+        self._reloaded_at = now
+        try:
+            ring = self.reload()
+        except KeysError as err:
+            logger.error("key ring not reloaded; keeping the one loaded", error=str(err))
+            return
+        if {k.id for k in ring.encryption_keys} >= set(self._ciphers):  # never drop a key it had
+            self.keys = ring
+            self._ciphers = {k.id: AESGCM(k.secret) for k in ring.encryption_keys}
+            logger.info("key ring reloaded", keys=len(ring.encryption_keys))
 
 
 def _refused(rule: PayloadRule) -> Payload:
@@ -68,19 +100,20 @@ class WorkerPayloadConverter(PydanticPayloadConverter):
         self._set_converters(*self.converters.values(), RefusedPayloadConverter())
 
 
-def worker_data_converter(keys: KeyRing) -> DataConverter:
+def worker_data_converter(keys: KeyRing, reload: Callable[[], KeyRing] | None = None) -> DataConverter:
     """The client's converter (every payload and failure encrypted), with the refusing codec."""
     return dataclasses.replace(
-        case_data_converter(keys), payload_converter_class=WorkerPayloadConverter, payload_codec=RefusingCodec(keys)
+        case_data_converter(keys), payload_converter_class=WorkerPayloadConverter,
+        payload_codec=RefusingCodec(keys, reload),
     )
 
 
-def worker_client(client: Client) -> Client:
+def worker_client(client: Client, reload: Callable[[], KeyRing] | None = None) -> Client:
     """The same connection as `client`, with the worker's converter. A worker must hold the
     key ring: one without it could neither read a case nor tell plaintext from ciphertext."""
     codec = client.data_converter.payload_codec
     if not isinstance(codec, EncryptionCodec):
         raise KeysError("keys: a worker needs a client connected with the key ring (dvds.connection.client.connect)")
     config = client.config()
-    config["data_converter"] = worker_data_converter(codec.keys)
+    config["data_converter"] = worker_data_converter(codec.keys, reload)
     return Client(**config)
