@@ -33,6 +33,10 @@ class WebSettings(BaseSettings):
     # $DVDS_HOME/web-service-key.pem (made, mode 0600, and listed in the staff directory's
     # web_keys on first start).
     service_key_file: Path | None = None
+    # The sign-in throttle (dvds/staff/throttle.py): after 5 failures for one id or from one
+    # address within 15 minutes, attempts wait this long, doubling with each further failure.
+    sign_in_first_wait: float = Field(1.0, gt=0)
+    sign_in_max_wait: float = Field(60.0, gt=0)
 
 
 class SmtpSettings(BaseSettings):

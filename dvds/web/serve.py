@@ -16,6 +16,7 @@ from dvds.cases.client import CaseClient
 from dvds.settings import Settings
 from dvds.staff.credentials import Credential, CredentialError, ensure_web_key
 from dvds.staff.directory import StaffFileError
+from dvds.staff.throttle import SignInThrottle, ThrottlePolicy
 from dvds.web.app import create_app
 from dvds.web.claims import ClaimStore
 from dvds.web.context import StaffSource, WebContext
@@ -65,7 +66,9 @@ def web_app(client: Client, settings: Settings, staff: StaffSource) -> FastAPI:
         web=settings.web,
         archive_dir=settings.archive_dir,
         service_key=web_service_key(settings),
-        guard=SignInGuard(tag_secret(secret)),
+        guard=SignInGuard(tag_secret(secret), SignInThrottle(ThrottlePolicy(
+            first_delay=settings.web.sign_in_first_wait,
+            max_delay=max(settings.web.sign_in_max_wait, settings.web.sign_in_first_wait)))),
     )
     return create_app(ctx, secret)
 

@@ -27,6 +27,7 @@ from temporalio.testing import WorkflowEnvironment
 from tests.helpers.paths import HISTORIES, ROOT
 
 KEYS = HISTORIES / "keys.json"
+DIRECTORIES = HISTORIES / "staff"  # the staff directory each recorded case was signed under
 
 
 def replay_keys() -> Any:
@@ -124,6 +125,8 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[WorkflowHandle[Any, Any]], Awai
 
 
 async def record(client: Client, home: Path, names: list[str]) -> None:
+    from dvds.settings import Settings
+    from dvds.staff.directory import read_staff
     from states.record import CaseInput
     from tests.helpers.cases import OPERATOR, application, new_ref, signed_start
     from tests.helpers.policies import SHORT_POLICY, RecordingNotifier, watched_worker
@@ -143,6 +146,9 @@ async def record(client: Client, home: Path, names: list[str]) -> None:
             await handle.result()
             history = await handle.fetch_history()
             (HISTORIES / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1) + "\n")
+            # The directory its proofs verify against, public keys only: what an auditor would hold.
+            DIRECTORIES.mkdir(exist_ok=True)
+            (DIRECTORIES / f"{name}.json").write_text(read_staff(Settings().staff_path).model_dump_json(indent=1))
             print(f"recorded {name}: {len(history.events)} events")
 
 
