@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import Client
 
 from tests.helpers.cases import running_worker
 from tests.helpers.cli import dvds
+from tests.helpers.paths import ROOT
 
 EXAMPLES = "examples/tasks"
 WALK = [
@@ -93,6 +96,54 @@ class TestWalkthrough:
             assert ref in [c["ref"] for c in json.loads(listed.out)]
             missing = await dvds("case", "show", "DVDS-2026-99999999", env=env)
             assert missing.code == 1 and "no case DVDS-2026-99999999" in missing.err
+
+
+class TestCredentials:
+    """`dvds staff enrol` and `revoke-key`, and commands that sign with what they made."""
+
+    async def test_enrol_sign_and_revoke(self, client: Client, tmp_path: Path) -> None:
+        """Enrolled members sign what they start and complete (a passphrase read from stdin); a member with no
+        credential is told how to enrol; a revoked key signs nothing more; each refusal changes nothing."""
+        staff = tmp_path / "staff.json"
+        staff.write_text((ROOT / "examples" / "staff.json").read_text())
+        credentials = tmp_path / "credentials"
+        async with running_worker(client, tmp_path, staff_file=staff) as worker:
+            env = {**cli_env(client, worker.task_queue, tmp_path), "DVDS_STAFF_FILE": str(staff),
+                   "DVDS_CREDENTIALS_DIR": str(credentials)}
+            enrolled = await dvds("staff", "enrol", "OP1", env=env)
+            assert enrolled.code == 0, enrolled.err
+            key_id = enrolled.out.split("key ")[1].split(";")[0]
+            assert stat.S_IMODE((credentials / "OP1.pem").stat().st_mode) == 0o600
+            assert [k["id"] for k in member(staff, "OP1")["public_keys"]] == [key_id]
+            again = await dvds("staff", "enrol", "OP1", env=env)
+            assert again.code == 2 and "already exists; rotate" in again.err
+            with_passphrase = await dvds("staff", "enrol", "R100", "--passphrase-stdin", env=env,
+                                         stdin="correct horse battery\ncorrect horse battery\n")
+            assert with_passphrase.code == 0, with_passphrase.err
+            assert b"ENCRYPTED PRIVATE KEY" in (credentials / "R100.pem").read_bytes()
+
+            ref = (await dvds("case", "start", "--file", "examples/application.json", "--actor", "OP1",
+                              env=env)).out.strip()
+            done = await dvds("task", "complete", ref, "research", "--actor", "R100", "--role", "researcher",
+                              "--file", f"{EXAMPLES}/research.json", "--passphrase-stdin", env=env,
+                              stdin="correct horse battery\n")
+            assert done.code == 0, done.err
+            unenrolled = await dvds("task", "complete", ref, "risk_assessment", "--actor", "RA200", "--role",
+                                    "risk_assessor", "--file", f"{EXAMPLES}/risk_assessment.json", env=env)
+            assert unenrolled.code == 1 and "enrol with `dvds staff enrol RA200`" in unenrolled.err
+
+            revoked = await dvds("staff", "revoke-key", "OP1", key_id, env=env)
+            assert revoked.code == 0, revoked.err
+            withdrawn = await dvds("task", "complete", ref, "withdrawal", "--actor", "OP1", "--role", "operator",
+                                   "--file", f"{EXAMPLES}/withdrawal.json", env=env)
+            assert withdrawn.code == 1 and "(rule key_revoked)" in withdrawn.err
+            assert "Traceback" not in unenrolled.err + withdrawn.err
+            shown = json.loads((await dvds("case", "show", ref, "--json", env=env)).out)
+            assert shown["state"] == "researched" and shown["tasks_done"] == ["research"]
+
+
+def member(staff: Path, staff_id: str) -> dict[str, Any]:
+    return next(m for m in json.loads(staff.read_text())["staff"] if m["id"] == staff_id)
 
 
 def test_schema_prints_the_model() -> None:

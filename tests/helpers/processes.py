@@ -134,12 +134,17 @@ async def server_on_disk(home: Path) -> AsyncIterator[ServerOnDisk]:
         server.stop()
 
 
+def environment(env: dict[str, str], unset: tuple[str, ...] = ()) -> dict[str, str]:
+    """This process's environment with `env` over it and the `unset` names taken out."""
+    return {k: v for k, v in {**os.environ, **env}.items() if k not in unset}
+
+
 @asynccontextmanager
-async def dvds_up(env: dict[str, str]) -> AsyncIterator[None]:
+async def dvds_up(env: dict[str, str], unset: tuple[str, ...] = ()) -> AsyncIterator[None]:
     """Run `dvds up` until it says the worker is running; Ctrl-C it afterwards."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "dvds", "up", "--no-ui",
-        env={**os.environ, **env}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        env=environment(env, unset), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
         cwd=ROOT,
     )
     assert process.stdout is not None
