@@ -30,16 +30,32 @@ from dvds.cases.client import CaseClient, CaseError
 from dvds.settings import Settings
 from dvds.staff.credentials import revoke
 from dvds.staff.directory import read_staff
+from states.case import Case
 from states.machine import CaseState
 from states.messages import TaskInput
-from states.proof import Envelope
-from states.record import Actor, CaseSnapshot
+from states.policy import default_policy
+from states.proof import CASE_START, Envelope
+from states.record import Actor, CaseInput, CaseSnapshot
+from states.resume import carried
 from states.roles import Role, Task
 from tests.helpers.attacker import Hammer, history_types, plaintext_client, server_on_file, stored_bytes, task_events
-from tests.helpers.cases import new_ref, running_worker, settled, signed, start_case, submission, submit, task_input
+from tests.helpers.cases import (
+    OPERATOR,
+    application,
+    new_ref,
+    running_worker,
+    settled,
+    signed,
+    signed_start,
+    start_case,
+    submission,
+    submit,
+    task_input,
+)
 from tests.helpers.eventually import eventually
 from tests.helpers.staff import SIGNER, signed_with_key_of
 from workflows import search
+from workflows.case import CaseWorkflow
 
 RESEARCHER = Actor(id="R100", role=Role.researcher)
 
@@ -270,6 +286,43 @@ class TestEveryTaskIsProven:
             review = task_input(Task.review, "GONE1", findings=f"Reviewed by {text}")
             payload = signed(handle.id, Task.review, review)
             await attacked(server, handle, server.client, "review", payload, "member_inactive", text)
+
+
+class TestStarts:
+    """A case's start is checked once, when it first runs; a start it cannot take ends refused, unlisted."""
+
+    @pytest.mark.parametrize("how", ["unsigned", "another_members_key", "no_operator", "resume_from_nowhere"])
+    async def test_a_start_the_case_cannot_take_ends_refused(self, server: Server, tmp_path: Path, how: str) -> None:
+        """Encrypted with the ring but not proven (no proof, R100's key for OP1), a new application naming no
+        operator, or a record (resume) sent by a client: the run ends refused by its rule and no list shows it."""
+        rules = {"unsigned": "signature_missing", "another_members_key": "key_not_the_actors",
+                 "no_operator": "operator_missing", "resume_from_nowhere": "resumed_from_nowhere"}
+        async with running_worker(server.client, tmp_path) as worker:
+            case = CaseInput(ref=new_ref(), application=application(), started_by=OPERATOR)
+            if how == "another_members_key":
+                proof = signed_with_key_of("R100", case.ref, CASE_START, OPERATOR, case.application)
+                case = case.model_copy(update={"proof": proof})
+            elif how == "no_operator":
+                case = case.model_copy(update={"started_by": None})
+            elif how == "resume_from_nowhere":
+                forged = Case(case, default_policy(), datetime.now(UTC))
+                case = signed_start(carried(forged, set()))
+            handle = await server.client.start_workflow(CaseWorkflow.run, case, id=case.ref,
+                                                        task_queue=worker.task_queue)
+            with pytest.raises(WorkflowFailureError) as ended:
+                await asyncio.wait_for(handle.result(), 60)
+            cause = ended.value.cause
+            assert isinstance(cause, ApplicationError) and cause.type == "StartRefused"
+            assert f"(rule {rules[how]})" in cause.message
+            assert EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED not in await history_types(handle)
+            cases = CaseClient(server.client, Settings(home=tmp_path, task_queue=worker.task_queue))
+
+            async def unlisted() -> bool:
+                return not await cases.list_cases(f"WorkflowId = '{case.ref}'")
+
+            await eventually(unlisted, what="the refused case left out of the case list")
+            with pytest.raises(CaseError, match=f"refused when it started: .*{rules[how]}"):
+                await cases.snapshot(case.ref)
 
 
 def _b64(raw: bytes) -> str:

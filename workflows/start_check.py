@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.start_proof import StartProofActivities, StartProofCheck
     from states.admission import start_claim, start_refusal
     from states.record import CaseInput
+    from workflows.payload_gate import security_event
 
 # Cases started before starts were checked replay without the check.
 START_CHECKED = "start-proof-checked"
@@ -31,6 +32,7 @@ async def start_refused(start: CaseInput) -> str | None:
         return None
     refused = start_refusal(start, continued=False)
     if refused is not None:
+        security_event("case start refused", str(refused.rule))
         return refused.message
     claim = start_claim(start)
     if claim is None:
@@ -41,4 +43,6 @@ async def start_refused(start: CaseInput) -> str | None:
         start_to_close_timeout=timedelta(seconds=30),
         retry_policy=CHECK_RETRY,
     )
+    if verdict.refusal is not None:
+        security_event("case start refused", verdict.rule or "", actor=claim.actor.id)
     return verdict.refusal
