@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.worker import Interceptor, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -95,6 +96,10 @@ def build_worker(
     come after the staff gate (the bench counts activities with one). `channels` replaces
     the notification and IOPC activities that `activities_for` picks (tests pass fakes)."""
     preload_bank_holidays(BANK_HOLIDAY_YEARS)
+    # Log lines from workflows and activities carry the case keys (dvds/logs.py); the SDK's
+    # appended dict of workflow or activity info would only repeat them.
+    workflow.logger.workflow_info_on_message = False
+    activity.logger.activity_info_on_message = False
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
