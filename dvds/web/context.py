@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from dvds.cases.claims import ClaimBoard
 from dvds.cases.client import CaseClient
+from dvds.monitoring.metrics import DomainMetrics
 from dvds.settings import WebSettings
-from dvds.web.claims import ClaimStore
 from states.staff import StaffDirectory
 
 
@@ -21,6 +22,7 @@ class StaffSource(Protocol):
 class WebContext:
     cases: CaseClient
     staff: StaffSource  # dvds.staff.directory.StaffFile: re-read when the file changes
-    claims: ClaimStore
+    claims: ClaimBoard  # on the server: every web host sees the same claims
     web: WebSettings
     archive_dir: Path
+    metrics: DomainMetrics = field(default_factory=DomainMetrics)  # refused sign-ins are counted here

@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from dvds.cases.claims import ClaimBoard
 from dvds.cases.client import CaseClient
+from dvds.monitoring.metrics import DomainMetrics
 from dvds.settings import Settings
 from dvds.web.app import create_app
-from dvds.web.claims import ClaimStore
 from dvds.web.context import StaffSource, WebContext
 from dvds.web.serving import BackgroundServer, background_server, serve_in_background, stop_serving
 
@@ -44,13 +45,14 @@ def session_secret(settings: Settings) -> str:
     return path.read_text().strip()
 
 
-def web_app(client: Client, settings: Settings, staff: StaffSource) -> FastAPI:
+def web_app(client: Client, settings: Settings, staff: StaffSource, metrics: DomainMetrics | None = None) -> FastAPI:
     ctx = WebContext(
         cases=CaseClient(client, settings),
         staff=staff,
-        claims=ClaimStore(settings.claims_database),
+        claims=ClaimBoard(client, settings.task_queue),
         web=settings.web,
         archive_dir=settings.archive_dir,
+        metrics=metrics or DomainMetrics(),
     )
     return create_app(ctx, session_secret(settings))
 
@@ -69,13 +71,13 @@ async def start_web_server(server: BackgroundServer, within: float = 20.0) -> as
 
 @contextlib.asynccontextmanager
 async def serving_inbox(
-    client: Client, settings: Settings, staff: StaffSource, enabled: bool = True
+    client: Client, settings: Settings, staff: StaffSource, enabled: bool = True, metrics: DomainMetrics | None = None
 ) -> AsyncIterator[str | None]:
     """The inbox for as long as the block runs; yields its address, or None when off."""
     if not enabled:
         yield None
         return
-    server = web_server(web_app(client, settings, staff), settings)
+    server = web_server(web_app(client, settings, staff, metrics), settings)
     task = await start_web_server(server)
     try:
         yield f"http://{settings.web.host}:{settings.web.port}"

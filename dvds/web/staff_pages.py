@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from dvds.staff.passwords import password_matches
-from dvds.web.deps import Cases, Claims, Directory
+from dvds.web.deps import Cases, Claims, Directory, Metrics
 from dvds.web.identity import SignedIn, checked_form, current_staff, is_read_only, start_session
 from dvds.web.inbox import build_inbox
 from dvds.web.rendering import render
+from states.staff import StaffMember
 
 router = APIRouter()
 INBOX_ROWS = 200  # per list; the rest are counted, and found through the search
@@ -34,8 +35,12 @@ async def sign_in_page(request: Request, next: str | None = None) -> Response:
 
 
 @router.post("/sign-in")
-async def sign_in(request: Request, directory: Directory) -> Response:
-    form = await checked_form(request)
+async def sign_in(request: Request, directory: Directory, metrics: Metrics) -> Response:
+    try:
+        form = await checked_form(request)
+    except HTTPException:
+        metrics.refused_sign_in("csrf_token")
+        raise
     staff_id = str(form.get("staff_id", "")).strip()
     password = str(form.get("password", ""))
     target = _safe_next(str(form.get("next", "")))
@@ -43,11 +48,19 @@ async def sign_in(request: Request, directory: Directory) -> Response:
     stored = member.password_hash if member is not None and member.active else None
     # Hashing is slow on purpose: off the event loop, so the worker and other pages carry on.
     if not await run_in_threadpool(password_matches, stored, password):
-        # One message whatever was wrong: it must not tell which staff ids exist.
+        # The metric tells operators which (an id that is not there is a sign of guessing);
+        # the page must not: one message whatever was wrong, so it tells no one which ids exist.
+        metrics.refused_sign_in(_refusal_rule(member, stored))
         return render(request, "sign_in.html", 401, next=target, staff_id=staff_id,
                       message="That staff id and password do not match an active member of staff.")
     start_session(request, staff_id)
     return RedirectResponse(target, status_code=303)
+
+
+def _refusal_rule(member: StaffMember | None, stored: str | None) -> str:
+    if member is None or not member.active:
+        return "unknown_or_inactive_staff"
+    return "wrong_password" if stored is not None else "no_password_set"
 
 
 @router.post("/sign-out")
@@ -62,5 +75,5 @@ async def inbox(request: Request, me: SignedIn, cases: Cases, claims: Claims, di
     if is_read_only(me):  # auditors have no tasks: their start page is the search
         return RedirectResponse("/search", status_code=303)
     open_cases = await cases.pending_tasks()
-    built = build_inbox(me, directory, open_cases, claims.all())
+    built = build_inbox(me, directory, open_cases, await claims.all())
     return render(request, "inbox.html", inbox=built, limit=INBOX_ROWS)

@@ -20,7 +20,7 @@ from states.roles import TASK_ROLE, Task
 from states.tasks import TASK_MODEL
 from tests.helpers.eventually import eventually
 from tests.helpers.paths import EXAMPLES
-from worker import build_worker
+from worker import case_workers
 from workflows.case import CaseWorkflow
 
 
@@ -50,8 +50,7 @@ def task_input(
 @asynccontextmanager
 async def running_worker(client: Client, tmp_path: Path, **settings: Any) -> AsyncIterator[Worker]:
     queue = f"test-{uuid.uuid4()}"
-    worker = build_worker(client, Settings(home=tmp_path, **settings), task_queue=queue)
-    async with worker:
+    async with case_workers(client, Settings(home=tmp_path, **settings), task_queue=queue) as worker:
         yield worker
 
 

@@ -135,8 +135,9 @@ async def server_on_disk(home: Path) -> AsyncIterator[ServerOnDisk]:
 
 
 @asynccontextmanager
-async def dvds_up(env: dict[str, str]) -> AsyncIterator[None]:
-    """Run `dvds up` until it says the worker is running; Ctrl-C it afterwards."""
+async def dvds_up(env: dict[str, str]) -> AsyncIterator[list[str]]:
+    """Run `dvds up` until it says the worker is running; Ctrl-C it afterwards. Yields the
+    lines it printed up to then."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "dvds", "up", "--no-ui",
         env={**os.environ, **env}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
@@ -150,7 +151,7 @@ async def dvds_up(env: dict[str, str]) -> AsyncIterator[None]:
                 line = (await process.stdout.readline()).decode()
                 assert line, f"dvds up exited early: {seen}"
                 seen.append(line)
-        yield
+        yield seen
     finally:
         process.send_signal(signal.SIGINT)
         async with asyncio.timeout(60):

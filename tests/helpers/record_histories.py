@@ -4,6 +4,8 @@ replay test (tests/test_replay.py): `python -m tests.helpers.record_histories`.
 Re-record only when a change to CaseWorkflow is *meant* to change its commands and is
 guarded by `workflow.patched(...)` (README: Changing workflow code safely), so the new
 histories show the patched path; keep the old files too when old cases may still run.
+Name the cases to record (`python -m tests.helpers.record_histories referral_due`) to
+record only those, leaving the others as they were recorded.
 Payloads are encrypted with the fixed, test-only key ring in tests/histories/keys.json.
 """
 
@@ -98,6 +100,22 @@ async def _historical_referred(handle: WorkflowHandle[Any, Any]) -> None:
     await submit(handle, Task.remedial_disclosure, "DO400")
 
 
+async def _referral_due(handle: WorkflowHandle[Any, Any]) -> None:
+    """A new application declined, a failure confirmed, referred and closed: the referral's
+    due time is set on the case while the referral waits, and unset once filed."""
+    from states.roles import Task
+    from tests.helpers.cases import referred, submit
+
+    await submit(handle, Task.research, "R100")
+    await submit(handle, Task.risk_assessment, "RA200")
+    await submit(handle, Task.decision, "DM300", "decision_decline")
+    await submit(handle, Task.review, "RV500", "review_failure")
+    await submit(handle, Task.failure_confirmation, "PS600")
+    await referred(handle)
+    await submit(handle, Task.iopc_decision, "PS600")
+    await submit(handle, Task.remedial_disclosure, "DO400")
+
+
 def _historical_input() -> Any:
     from dvds.importer.rows import ImportRow, RowContext, parse_row
 
@@ -116,16 +134,22 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[WorkflowHandle[Any, Any]], Awai
     "withdrawn": ({}, _withdrawn),
     "escalated": ({"short_policy": True}, _escalated),
     "historical_referred": ({"historical": True}, _historical_referred),
+    "referral_due": ({}, _referral_due),  # with the search-attribute-referral-due patch
 }
 
 
-async def record(client: Client, home: Path) -> None:
+async def record(client: Client, home: Path, names: list[str]) -> None:
+    unknown = sorted(set(names) - set(CASES))
+    if unknown:
+        raise SystemExit(f"no recorded case called {', '.join(unknown)}; the cases are {', '.join(CASES)}")
     from states.record import CaseInput
     from tests.helpers.cases import application, new_ref
     from tests.helpers.policies import SHORT_POLICY, RecordingNotifier, watched_worker
 
     async with watched_worker(client, RecordingNotifier(), home=home) as worker:
         for name, (how, drive) in CASES.items():
+            if names and name not in names:
+                continue
             if how.get("historical"):
                 start = _historical_input()
             else:
@@ -155,7 +179,8 @@ async def main() -> None:
         search_attributes=search.ALL,
     )
     try:
-        await record(env.client, Path(os.environ.get("TMPDIR", "/tmp")) / f"dvds-record-{uuid.uuid4()}")
+        home = Path(os.environ.get("TMPDIR", "/tmp")) / f"dvds-record-{uuid.uuid4()}"
+        await record(env.client, home, sys.argv[1:])
     finally:
         await env.shutdown()
 

@@ -36,7 +36,9 @@ def _print_timeline(timeline: Timeline) -> None:
     from dvds.cli.output import console, table, when
 
     runs = f" (the last of {len(timeline.runs)} runs)" if len(timeline.runs) > 1 else ""
-    console.print(f"[bold]{timeline.ref}[/]  run {timeline.run_id}{runs}  {timeline.status}  (from the {timeline.source})")
+    console.print(
+        f"[bold]{timeline.ref}[/]  run {timeline.run_id}{runs}  {timeline.status}  (from the {timeline.source})"
+    )
     console.print("path: " + " -> ".join(timeline.path))
     table(
         "Timeline",
