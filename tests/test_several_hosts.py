@@ -113,8 +113,8 @@ class TestSeveralHosts:
         verified = archive.verify()
         assert verified.intact and verified.records == 4 and verified.head == archived.head
         assert sorted(r.ref for r in archive.records()) == sorted(h.id for h in handles)
-        for home in ("host-b", "web-a", "web-b"):
-            assert not (hosts[home] / "archive").exists()
+        for name in ("host-b", "web-a", "web-b"):
+            assert not (hosts[name] / "archive").exists()
         subjects = waiting_subjects(smtp.messages)
         for handle in handles:
             assert [subjects[f"DVDS {handle.id}: {task} is waiting"] for task, _ in DISCLOSED] == [1] * 5

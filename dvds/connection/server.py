@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from google.protobuf.duration_pb2 import Duration
+from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.namespace.v1 import NamespaceConfig
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, UpdateNamespaceRequest
@@ -139,7 +140,11 @@ async def add_missing_search_attributes(client: Client, namespace: str) -> list[
     registers its --search-attribute flags only on a new database, and a case upserting an
     unregistered attribute fails its workflow task. Returns the names added."""
     known = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
-    missing = {key.name: key.indexed_value_type for key in search.ALL if key.name not in known.custom_attributes}
+    missing = {
+        key.name: IndexedValueType.ValueType(key.indexed_value_type.value)
+        for key in search.ALL
+        if key.name not in known.custom_attributes
+    }
     if missing:
         await client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
