@@ -1,6 +1,6 @@
-"""What the fault tests break on purpose: a worker in its own process (so SIGKILL is
-real), an SMTP server that can go away and come back on the same port, and an
-embedded Temporal server on its own data folder and port, stopped and started again."""
+"""Processes the tests start and stop for real: a worker in its own process (so SIGKILL
+is real), an embedded Temporal server on its own data folder and port (stopped and
+started again), and `dvds up` itself."""
 
 from __future__ import annotations
 
@@ -10,12 +10,8 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from email import message_from_bytes
-from email.message import Message
 from pathlib import Path
-from typing import Any
 
-from aiosmtpd.controller import Controller
 from temporalio.client import Client
 
 from dvds.connection.client import connect
@@ -64,39 +60,6 @@ class WorkerProcess:
         if self.process is not None and self.process.returncode is None:
             self.process.send_signal(signal.SIGTERM)
             await asyncio.wait_for(self.process.wait(), 60)
-
-
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's naming
-        self.messages.append(message_from_bytes(envelope.original_content))
-        return "250 Message accepted for delivery"
-
-
-class RestartableSmtp:
-    """aiosmtpd on a fixed loopback port: `down()` closes it (connections refused),
-    `up()` opens it again. The messages it accepted are kept across both."""
-
-    def __init__(self) -> None:
-        self.inbox = _Inbox()
-        self.port = free_port()
-        self.controller: Controller | None = None
-        self.up()
-
-    @property
-    def messages(self) -> list[Message]:
-        return self.inbox.messages
-
-    def up(self) -> None:
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def down(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
 
 
 class ServerOnDisk:
