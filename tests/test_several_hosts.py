@@ -27,7 +27,8 @@ from tests.helpers.browser import (  # noqa: F401 - the *_fixture names are fixt
     staff_file_fixture,
 )
 from tests.helpers.cases import application, new_ref, settled, submit
-from tests.helpers.processes import RestartableSmtp, WorkerProcess, server_on_disk
+from tests.helpers.channels import SmtpServer
+from tests.helpers.processes import WorkerProcess, server_on_disk
 
 DISCLOSED = [(Task.research, "R100"), (Task.risk_assessment, "RA200"), (Task.decision, "DM300"),
              (Task.disclosure, "DO400"), (Task.review, "RV500")]
@@ -56,7 +57,7 @@ class TestSeveralHosts:
         self, tmp_path: Path, browser: Browser, staff_file: Path
     ) -> None:
         """Cases close across a SIGKILL; one archive chain on the archiver only; notices once; claims shared."""
-        smtp = RestartableSmtp()
+        smtp = SmtpServer()
         queue = f"test-{uuid.uuid4()}"
         hosts = {name: tmp_path / name for name in ("host-a", "host-b", "web-a", "web-b")}
         common = {"smtp_host": "127.0.0.1", "smtp_port": str(smtp.port), "staff_file": str(staff_file)}
@@ -105,7 +106,7 @@ class TestSeveralHosts:
                     await archiver.stop()
                     await replacement.stop()
         finally:
-            smtp.down()
+            smtp.close()
 
         assert any(identity.startswith(killed) for identity in worked)  # the killed worker had done some of it
         archive = Archive(hosts["host-a"] / "archive")
