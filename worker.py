@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import compileall
+import contextlib
 import logging
 import os
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import structlog
+from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.worker import Interceptor, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -35,12 +37,17 @@ from dvds.audit.archiving import archive_closed_cases
 from dvds.connection.client import connect
 from dvds.connection.keys import KeysError, load_keys
 from dvds.connection.worker_codec import worker_client
+from dvds.monitoring.interceptor import MonitoringInterceptor
+from dvds.monitoring.metrics import DomainMetrics
+from dvds.monitoring.serving import MetricsError, exposing_metrics, telemetry
 from dvds.settings import Settings
 from dvds.staff.directory import StaffFile, StaffFileError
 from dvds.staff.signing import Ed25519Verifier
+from states.archiving import archive_task_queue
 from states.policy import preload_bank_holidays
 from workflows.archive import ArchiveWorkflow
 from workflows.case import CaseWorkflow
+from workflows.claims import ClaimBoardWorkflow
 from workflows.payload_gate import PayloadGate
 from workflows.staff_gate import StaffGate, StaffLookup
 
@@ -79,6 +86,9 @@ def activities_for(settings: Settings) -> Sequence[Callable[..., Any]]:
     notifier: Notifier = LogNotifier()
     if settings.smtp.host:
         smtp = SmtpNotifier(settings.smtp.host, settings.smtp.port, settings.smtp.sender, settings.smtp.to)
+        # A retried attempt never resends (the heartbeat's "sent" mark, activities/notifications.py);
+        # this host's sent-log also drops a second activity for the same notice, which the case
+        # still schedules after some of its own moves.
         notifier = OnceNotifier(smtp, SentLog(settings.sent_log))
     gateway: IopcGateway = FileOutboxGateway(settings.outbox)
     if settings.iopc.endpoint:
@@ -96,29 +106,72 @@ def build_worker(
     staff: StaffLookup | None = None,
     interceptors: Sequence[Interceptor] = (),
     channels: Sequence[Callable[..., Any]] | None = None,
+    metrics: DomainMetrics | None = None,
 ) -> Worker:
     """`staff` defaults to the staff file (DVDS_STAFF_FILE or $DVDS_HOME/staff.json);
     without one the worker refuses to start rather than let anyone act. `interceptors`
     come after the payload and staff gates (the bench counts activities with one). `channels`
     replaces the notification and IOPC activities that `activities_for` picks (tests pass fakes).
+    `metrics`: where refused tasks and escalations are counted (dvds/monitoring).
 
     The worker runs on its own view of `client`'s connection whose codec refuses, rather than
     fails on, anything not encrypted under the ring (dvds/connection/worker_codec.py)."""
     preload_bank_holidays(BANK_HOLIDAY_YEARS)
     gate = StaffGate(staff if staff is not None else StaffFile(settings.staff_path), Ed25519Verifier())
+    # The archive's activity has its own queue (build_archiver); the archiver serves it here
+    # too, for archive runs started before it had one.
+    archiving = [_archive_activity(client, settings)] if settings.archiver else []
+    # Log lines from workflows and activities carry the case keys (dvds/logs.py); the SDK's
+    # appended dict of workflow or activity info would only repeat them.
+    workflow.logger.workflow_info_on_message = False
+    activity.logger.activity_info_on_message = False
     return Worker(
         worker_client(client, partial(load_keys, settings)),
         task_queue=task_queue or settings.task_queue,
-        workflows=[CaseWorkflow, ArchiveWorkflow],
+        workflows=[CaseWorkflow, ArchiveWorkflow, ClaimBoardWorkflow],
         activities=[
             *(channels if channels is not None else activities_for(settings)),
-            ArchiveActivities(partial(archive_closed_cases, client), settings.archive_dir).archive_closed_cases,
+            *archiving,
             StartProofActivities(gate.proof_refusal).check_start_proof,
         ],
-        interceptors=[PayloadGate(), gate, *interceptors],
+        # The counter first, so it sees the payload and staff gates' refusals as well as the case's own.
+        interceptors=[
+            *([MonitoringInterceptor(metrics)] if metrics is not None else []),
+            PayloadGate(),
+            gate,
+            *interceptors,
+        ],
         max_cached_workflows=settings.max_cached_cases,
         workflow_runner=sandbox(strict=settings.strict_sandbox),
     )
+
+
+def _archive_activity(client: Client, settings: Settings) -> Callable[..., Any]:
+    return ArchiveActivities(partial(archive_closed_cases, client), settings.archive_dir).archive_closed_cases
+
+
+def build_archiver(client: Client, settings: Settings, task_queue: str | None = None) -> Worker:
+    """The archive's worker, on the archive's own task queue beside the case queue
+    (`task_queue`, default the settings'): run by one designated host (DVDS_ARCHIVER), the
+    one whose disk holds the archive, so the hash chain has one writer."""
+    return Worker(
+        client,
+        task_queue=archive_task_queue(task_queue or settings.task_queue),
+        activities=[_archive_activity(client, settings)],
+    )
+
+
+@contextlib.asynccontextmanager
+async def case_workers(client: Client, settings: Settings, **build: Any) -> AsyncIterator[Worker]:
+    """The case worker (build_worker's arguments) and, on the archiver, the archive's
+    worker beside it, for as long as the block runs; yields the case worker."""
+    worker = build_worker(client, settings, **build)
+    async with worker:
+        if not settings.archiver:
+            yield worker
+            return
+        async with build_archiver(client, settings, worker.task_queue):
+            yield worker
 
 
 def sandbox(strict: bool) -> SandboxedWorkflowRunner:
@@ -130,17 +183,22 @@ def sandbox(strict: bool) -> SandboxedWorkflowRunner:
     return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*passthrough))
 
 
-async def run_worker(settings: Settings, client: Client | None = None) -> None:
+async def run_worker(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then shut down gracefully: in-flight activities
-    finish and the server hands this worker's cases to the next one at once."""
-    client = client or await connect(settings)
-    worker = build_worker(client, settings)
+    finish and the server hands this worker's cases to the next one at once. Serves its
+    metrics when DVDS_METRICS_PORT is set."""
+    found = telemetry(settings)
+    client = await connect(settings, runtime=found.runtime)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with worker:
-        logger.info("worker started", task_queue=worker.task_queue)
+    async with (
+        case_workers(client, settings, metrics=found.metrics) as worker,
+        exposing_metrics(settings, found, client) as metrics_address,
+    ):
+        logger.info("worker started", task_queue=worker.task_queue, archiver=settings.archiver,
+                    metrics=metrics_address)
         await stop.wait()
     logger.info("worker stopped", task_queue=worker.task_queue)
 
@@ -150,7 +208,7 @@ def main() -> None:
     code = 0
     try:
         asyncio.run(run_worker(Settings()))
-    except (KeysError, StaffFileError) as err:
+    except (KeysError, StaffFileError, MetricsError) as err:
         logger.error("worker not started", error=str(err))
         code = 1
     # Leave without CPython's finalisation, which the Temporal core's threads can

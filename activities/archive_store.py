@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 GENESIS = "0" * 64
 _NAME = re.compile(r"^(\d{8})_([A-Z0-9-]+)_([0-9a-f-]+)\.json$")
@@ -44,7 +44,9 @@ class ArchiveRecord(BaseModel):
     archived_at: datetime
     previous_hash: str
     timeline: dict[str, Any]
-    history: dict[str, Any]
+    history: dict[str, Any]  # the last run's raw history
+    # A case continued as new: the raw histories of the runs before the last, oldest first.
+    earlier_runs: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class Verification(BaseModel):
@@ -140,7 +142,7 @@ class Archive:
 
     def append(
         self, ref: str, run_id: str, status: str, closed_at: datetime | None, archived_at: datetime,
-        timeline: dict[str, Any], history: dict[str, Any],
+        timeline: dict[str, Any], history: dict[str, Any], earlier_runs: list[dict[str, Any]] | None = None,
     ) -> ArchiveRecord | None:
         """Append one case's record; None when that run is archived already."""
         with self.locked():
@@ -149,7 +151,7 @@ class Archive:
             seq, previous = self._tail()
             record = ArchiveRecord(
                 seq=seq + 1, ref=ref, run_id=run_id, status=status, closed_at=closed_at, archived_at=archived_at,
-                previous_hash=previous, timeline=timeline, history=history,
+                previous_hash=previous, timeline=timeline, history=history, earlier_runs=earlier_runs or [],
             )
             data = _canonical(record)
             path = self.records_dir / f"{record.seq:08d}_{ref}_{run_id}.json"

@@ -2,6 +2,14 @@
 
 `NotificationActivities` sends through a `Notifier` adapter, so a real channel
 (SMTP, a force's messaging system) replaces the default log line.
+
+Each notice is sent once per activity, however often it is attempted: an attempt is retried
+when its worker dies or its answer is lost, which can be after the channel took the notice.
+As soon as the channel accepts, the attempt records "sent" in its heartbeat details, which
+the server keeps with the activity and hands to the next attempt, on whichever worker it
+runs: that attempt sends nothing. Nothing is kept on a worker's disk. The window left is
+between the channel's acceptance and the heartbeat reaching the server; the Message-ID
+(activities/smtp.py) covers it for mail systems that deduplicate.
 """
 
 from __future__ import annotations
@@ -37,15 +45,25 @@ class LogNotifier:
         logger.info("notice", to=notice.to, subject=notice.subject, key=notice.idempotency_key)
 
 
+SENT = "sent"  # the heartbeat detail an attempt records once its notice is accepted
+
+
 class NotificationActivities:
     def __init__(self, notifier: Notifier) -> None:
         self.notifier = notifier
+
+    async def _send_once(self, notice: Notice) -> None:
+        if SENT in activity.info().heartbeat_details:
+            logger.info("notice already sent", to=notice.to, key=notice.idempotency_key)
+            return
+        await self.notifier.send(notice)
+        activity.heartbeat(SENT)
 
     @activity.defn
     async def notify_task_waiting(self, waiting: TaskWaiting) -> None:
         due = waiting.due.isoformat() if waiting.due else "no deadline"
         urgency = "URGENT " if waiting.urgent else ""
-        await self.notifier.send(
+        await self._send_once(
             Notice(
                 to=f"team:{waiting.role}",
                 subject=f"{urgency}DVDS {waiting.ref}: {waiting.task} is waiting",
@@ -57,7 +75,7 @@ class NotificationActivities:
     @activity.defn
     async def escalate(self, escalation: Escalation) -> None:
         what = "has breached" if escalation.breach else "is due"
-        await self.notifier.send(
+        await self._send_once(
             Notice(
                 to=f"accountable:{escalation.notify}",
                 subject=f"DVDS {escalation.ref}: {escalation.deadline} deadline {what}",

@@ -1,12 +1,12 @@
-"""A record of notices already sent, so a retried activity does not send one twice.
+"""A record of notices already sent on this host, by idempotency key.
 
-An activity is retried when its worker dies or its answer is lost, which can be after
-the SMTP server took the message. `OnceNotifier` writes a marker named by a hash of
-the notice's idempotency key as soon as the channel accepts it, and skips a notice
-whose marker exists. The window left is between the server's acceptance and the
-marker's write; the Message-ID (activities/smtp.py) covers it for mail systems that
-deduplicate. The log lives under DVDS_HOME: workers on different machines need it on
-shared storage to share it.
+A retried attempt of one activity never resends: its heartbeat carries the "sent" mark,
+on the server, whichever worker runs it (activities/notifications.py). What this log adds
+is narrower: it drops a *second activity* for a notice already sent, which the case still
+schedules after some moves it makes itself (the same task announced again with the same
+key). It lives under DVDS_HOME, so it drops only the repeats this host sent; the
+Message-ID (activities/smtp.py) lets mail systems that deduplicate show the others once.
+It can go once every task is announced once.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Each notice goes to a team's address (`DVDS_SMTP_TO`, e.g. `dvds-{name}@force.example`,
 where `{name}` is the role: `supervisor`, `researcher`...). Its Message-ID is made from
 the notice's idempotency key, so a copy sent again by a retried activity carries the
-same Message-ID and mail systems that deduplicate on it show it once; `OnceNotifier`
-(activities/sent_log.py) stops the resend in the first place.
+same Message-ID and mail systems that deduplicate on it show it once; the "sent" mark in
+the activity's heartbeat (activities/notifications.py) stops the resend in the first place.
 """
 
 from __future__ import annotations

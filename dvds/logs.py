@@ -100,8 +100,3 @@ def configure(log_format: str = "json", level: int = logging.INFO) -> None:
     # transitions logs four INFO lines for every state change ("Finished processing state
     # ... callbacks"): noise that cost the worker CPU on every task; warnings still show.
     logging.getLogger("transitions").setLevel(max(level, logging.WARNING))
-    # The case keys above say which case; the SDK's appended dict would only repeat it.
-    from temporalio import activity, workflow
-
-    workflow.logger.workflow_info_on_message = False
-    activity.logger.activity_info_on_message = False

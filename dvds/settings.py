@@ -15,6 +15,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from states.archiving import archive_task_queue
+
 
 class WebSettings(BaseSettings):
     """The staff inbox (prefix DVDS_WEB_)."""
@@ -85,6 +87,15 @@ class Settings(BaseSettings):
     # worker runs. Off in production, where workflows/ is passed through (worker.py says
     # why); the test suite turns it on, so workflow code is checked under it.
     strict_sandbox: bool = False
+    # The one worker that writes the archive (its activity has a task queue of its own, see
+    # states/archiving.py). With several workers, set DVDS_ARCHIVER=false on all but one: the
+    # host whose disk (DVDS_HOME/archive) holds the archive.
+    archiver: bool = True
+    # Prometheus metrics (README: Monitoring): unset, none are served. The worker, the web
+    # app and `dvds up` each serve them on this port; loopback unless the host says otherwise.
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
+    metrics_interval: float = Field(30.0, gt=0)  # seconds between the visibility counts behind the gauges
     web: WebSettings = Field(default_factory=WebSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     iopc: IopcSettings = Field(default_factory=IopcSettings)
@@ -118,8 +129,8 @@ class Settings(BaseSettings):
         return self.home / "archive"
 
     @property
-    def claims_database(self) -> Path:
-        return self.home / "web-claims.sqlite"
+    def archive_task_queue(self) -> str:
+        return archive_task_queue(self.task_queue)
 
     @property
     def session_secret_path(self) -> Path:

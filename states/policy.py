@@ -15,7 +15,6 @@ from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-import holidays
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from states.roles import Task
@@ -61,6 +60,10 @@ class Limit(BaseModel):
 
 @lru_cache(maxsize=128)
 def _bank_holidays(year: int) -> frozenset[date]:
+    # Imported when a calendar is first needed (the worker preloads them, see below): a
+    # command that only reads a case does not pay for loading the holidays package.
+    import holidays
+
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
 
 

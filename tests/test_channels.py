@@ -4,18 +4,25 @@ IOPC gateway, SMTP (aiosmtpd) for notices, and the worker choosing them from set
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from temporalio import activity
 from temporalio.client import Client
+from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
 
+from activities.iopc import FileOutboxGateway, IopcActivities
 from activities.iopc_http import HttpIopcGateway, IopcGatewayError
-from activities.notifications import Notice
+from activities.notifications import Notice, NotificationActivities
 from activities.sent_log import OnceNotifier, SentLog
 from activities.smtp import SmtpNotifier
-from dvds.settings import IopcSettings, SmtpSettings
+from dvds.audit.history import case_timeline
+from dvds.audit.timeline import Kind
+from dvds.settings import IopcSettings, Settings, SmtpSettings
 from states.machine import CaseState
 from states.messages import ReferralRequest
 from states.record import CaseSnapshot
@@ -23,7 +30,8 @@ from states.roles import Task
 from tests.helpers.cases import referred, running_worker, settled, start_case, submit
 from tests.helpers.channels import IopcGatewayServer, SmtpServer
 from tests.helpers.eventually import eventually
-from tests.helpers.policies import SHORT_POLICY, reviewed_with_failure
+from tests.helpers.policies import SHORT_POLICY, RecordingNotifier, reviewed_with_failure
+from worker import build_worker
 
 
 @pytest.fixture
@@ -88,7 +96,7 @@ class TestSmtpNotifier:
         assert message["Message-ID"].endswith("@force.example>")
 
     async def test_resent_notice_is_delivered_once(self, smtp: SmtpServer, tmp_path: Path) -> None:
-        """A notice sent again (a retried activity) is skipped by the sent-log; another key is sent."""
+        """A notice with a key already sent here (the case announcing a task again) is skipped; another key is sent."""
         notifier = OnceNotifier(SmtpNotifier("127.0.0.1", smtp.port, "dvds@force.example"), SentLog(tmp_path))
         await notifier.send(notice())
         await notifier.send(notice())
@@ -97,8 +105,40 @@ class TestSmtpNotifier:
         assert len({m["Message-ID"] for m in smtp.messages}) == 2
 
 
+class _LoseFirstAnswer(ActivityInboundInterceptor):
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        result = await self.next.execute_activity(input)
+        if activity.info().activity_type == "notify_task_waiting" and activity.info().attempt == 1:
+            raise RuntimeError("the answer was lost")  # as when a worker dies before reporting
+        return result
+
+
+class LoseFirstAnswer(Interceptor):
+    """Each notice's first attempt sends, then fails as if its worker died before reporting."""
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _LoseFirstAnswer(next)
+
+
 class TestWorkerChannels:
     """The worker sends through the channels its settings name."""
+
+    async def test_retried_notice_is_delivered_once(self, client: Client, tmp_path: Path) -> None:
+        """A notice whose first attempt was accepted but never reported is not sent again by the retry."""
+        channel = RecordingNotifier()  # no sent-log: the heartbeat's mark alone stops the resend
+        notifications = NotificationActivities(channel)
+        worker = build_worker(client, Settings(home=tmp_path), task_queue=f"test-{uuid.uuid4()}",
+                              interceptors=[LoseFirstAnswer()],
+                              channels=[notifications.notify_task_waiting, notifications.escalate,
+                                        IopcActivities(FileOutboxGateway(tmp_path / "outbox")).refer_to_iopc])
+        async with worker:
+            handle = await start_case(client, worker)
+            await settled(handle)
+            timeline = await case_timeline(client, handle.id, tmp_path / "archive")
+        [notice_entry] = [e for e in timeline.entries if e.kind is Kind.notification]
+        assert notice_entry.outcome == "completed" and notice_entry.attempts == 2
+        assert notice_entry.details["last_failure"] == "the answer was lost"
+        assert [n.subject for n in channel.notices] == [f"DVDS {handle.id}: research is waiting"]
 
     async def test_configured_worker_mails_escalations_and_posts_referrals(
         self, client: Client, tmp_path: Path, gateway: IopcGatewayServer, smtp: SmtpServer

@@ -24,10 +24,10 @@ from states.policy import DeadlinePolicy
 from states.record import CaseSnapshot
 from states.roles import Task
 from tests.helpers.cases import referred, running_worker, settled, start_case, submit
-from tests.helpers.channels import IopcGatewayServer
+from tests.helpers.channels import IopcGatewayServer, SmtpServer
 from tests.helpers.eventually import eventually
 from tests.helpers.policies import SHORT_POLICY, RecordingNotifier, watched_worker
-from tests.helpers.processes import RestartableSmtp, WorkerProcess, server_on_disk
+from tests.helpers.processes import WorkerProcess, server_on_disk
 
 pytestmark = pytest.mark.faults
 
@@ -62,7 +62,7 @@ class TestWorkerKilled:
 
     async def test_case_carries_on_after_a_kill_at_every_stage(self, client: Client, tmp_path: Path) -> None:
         """Eight kills, one per stage (one mid-referral): the case closes, every notice arrives, one IOPC filing."""
-        smtp = RestartableSmtp()
+        smtp = SmtpServer()
         gateway = IopcGatewayServer()
         queue = f"test-{uuid.uuid4()}"
         address = client.service_client.config.target_host
@@ -208,7 +208,7 @@ class TestChannelsDown:
 
     async def test_nothing_lost_nothing_sent_twice(self, client: Client, tmp_path: Path) -> None:
         """Notices and the referral retried through the outage: each notice delivered once, one filing."""
-        smtp = RestartableSmtp()
+        smtp = SmtpServer()
         gateway = IopcGatewayServer()
         try:
             async with running_worker(

@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
 NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 # The gateway is retried until it accepts: a referral must never be dropped.
 CONTINUE_AS_NEW = "continue-as-new-when-long"
+REFERRAL_DUE_ATTRIBUTE = "search-attribute-referral-due"
 REFERRAL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10)
 )
@@ -258,9 +259,12 @@ class CaseWorkflow:
         """Upsert only what changed: every upsert is a history event."""
         snapshot = self.case.snapshot(workflow.now())
         current = workflow.info().typed_search_attributes
+        wanted = search.wanted(snapshot, self.case.start.subject_keys)
+        if workflow.patched(REFERRAL_DUE_ATTRIBUTE):  # a run begun before it never carries it
+            wanted.append(search.referral_due(snapshot))
         updates = [
             key.value_set(value) if value is not None else key.value_unset()
-            for key, value in search.wanted(snapshot, self.case.start.subject_keys)
+            for key, value in wanted
             if current.get(key) != value
         ]
         if updates:

@@ -30,9 +30,6 @@ with workflow.unsafe.imports_passed_through():
     from states.payloads import RefusedPayload
     from workflows import search
 
-# The DvdsState a refused run is left with: case lists leave it out (dvds/cases/client.py).
-REFUSED_STATE = "refused"
-
 
 class PayloadGate(Interceptor):
     def workflow_interceptor_class(self, input: WorkflowInterceptorClassInput) -> type[WorkflowInboundInterceptor]:
@@ -54,7 +51,7 @@ def end_refused(message: str, error_type: str) -> NoReturn:
     no list shows it as a case), the state is `refused`, and the run fails with the reason."""
     current = workflow.info().typed_search_attributes
     updates = [key.value_unset() for key in search.ALL if current.get(key) is not None and key is not search.STATE]
-    workflow.upsert_search_attributes([*updates, search.STATE.value_set(REFUSED_STATE)])
+    workflow.upsert_search_attributes([*updates, search.STATE.value_set(search.REFUSED)])
     raise ApplicationError(message, type=error_type, non_retryable=True)
 
 

@@ -25,6 +25,11 @@ PRIORITY = SearchAttributeKey.for_keyword("DvdsPriority")
 SUBJECT_KEYS = SearchAttributeKey.for_keyword_list("DvdsSubjectKeys")
 FAILURE_TYPE = SearchAttributeKey.for_keyword("DvdsFailureType")
 REFERRAL = SearchAttributeKey.for_keyword("DvdsReferral")
+# The DvdsState of a run the worker refused (workflows/payload_gate.py): not a case, left out of every list.
+REFUSED = "refused"
+# When the IOPC referral is due, while it is not yet filed (unset once filed): the metrics
+# count referrals pending and past their limit from it.
+REFERRAL_DUE = SearchAttributeKey.for_datetime("DvdsReferralDue")
 
 ALL: tuple[SearchAttributeKey, ...] = (
     STATE,
@@ -40,6 +45,7 @@ ALL: tuple[SearchAttributeKey, ...] = (
     SUBJECT_KEYS,
     FAILURE_TYPE,
     REFERRAL,
+    REFERRAL_DUE,
 )
 
 
@@ -79,6 +85,12 @@ def wanted(snapshot: CaseSnapshot, subject_keys: list[str]) -> list[tuple[Search
         (REFERRAL, snapshot.referral and snapshot.referral.category),
         (SUBJECT_KEYS, subject_keys or None),
     ]
+
+
+def referral_due(snapshot: CaseSnapshot) -> tuple[SearchAttributeKey[Any], Any]:
+    """When the referral not yet filed is due; None (unset) when there is none to file."""
+    due = next((d.due for d in snapshot.deadlines if d.name == "iopc_referral" and d.open), None)
+    return REFERRAL_DUE, due
 
 
 def initial(snapshot: CaseSnapshot, subject_keys: list[str]) -> TypedSearchAttributes:

@@ -1,6 +1,7 @@
 """Exporting closed cases from Temporal into the archive: the timeline (decoded, without
 submissions) and the raw history as the server holds it (payloads stay as the client's
-codec encoded them)."""
+codec encoded them). A case continued as new is archived once, when its last run closes,
+with the histories of all its runs."""
 
 from __future__ import annotations
 
@@ -10,10 +11,15 @@ from datetime import UTC, datetime
 from temporalio.client import Client
 
 from activities.archive_store import Archive
+from dvds.audit.runs import case_runs
 from dvds.audit.timeline import build_timeline
 
-# A run the worker refused (workflows/payload_gate.py) is not a case: it is not archived.
-CLOSED_CASES = "WorkflowType = 'CaseWorkflow' AND ExecutionStatus != 'Running' AND DvdsState != 'refused'"
+# A run that continued as new is not a closed case: the case lives on in its next run. A run
+# the worker refused (workflows/payload_gate.py) is not a case at all: it is not archived.
+CLOSED_CASES = (
+    "WorkflowType = 'CaseWorkflow' AND ExecutionStatus != 'Running' AND ExecutionStatus != 'ContinuedAsNew'"
+    " AND DvdsState != 'refused'"
+)
 
 
 async def archive_closed_cases(
@@ -28,8 +34,8 @@ async def archive_closed_cases(
     for execution in closed:
         if (execution.id, execution.run_id) in done:
             continue
-        history = await client.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
-        timeline = await build_timeline(history, client.data_converter, client.namespace)
+        runs = await case_runs(client, execution.id, execution.run_id)
+        timeline = await build_timeline(runs, client.data_converter, client.namespace)
         record = archive.append(
             ref=execution.id,
             run_id=execution.run_id,
@@ -37,7 +43,8 @@ async def archive_closed_cases(
             closed_at=execution.close_time,
             archived_at=datetime.now(UTC),
             timeline=timeline.model_dump(mode="json"),
-            history=history.to_json_dict(),
+            history=runs[-1].to_json_dict(),
+            earlier_runs=[run.to_json_dict() for run in runs[:-1]],
         )
         if record is not None:
             archived.append(execution.id)

@@ -12,19 +12,20 @@ they were never proven, and the check says so rather than pass them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowHistory
 from temporalio.converter import DataConverter, WorkflowSerializationContext
+from temporalio.service import RPCError, RPCStatusCode
 
-from activities.archive_store import Archive
+from activities.archive_store import Archive, ArchiveRecord
 from dvds.audit.archiving import CLOSED_CASES
+from dvds.audit.runs import case_runs
 from dvds.cases.client import CaseError
 from dvds.connection.client import connect
 from dvds.settings import Settings
@@ -46,6 +47,7 @@ class TaskCheck(BaseModel):
 
     ref: str
     run_id: str
+    run: int = Field(description="Which run of the case: 1, then 2 after a continue-as-new... (as the timeline's)")
     event_id: int
     at: datetime
     task: str
@@ -72,7 +74,16 @@ class _Checker:
     def __init__(self, directory: StaffDirectory, verifier: Verifier) -> None:
         self.directory = directory
         self.verifier = verifier
-        self.nonces: dict[tuple[str, str], int] = {}  # (ref, nonce) -> event id of its first use
+        self.nonces: dict[tuple[str, str], tuple[int, int]] = {}  # (ref, nonce) -> (run, event id) of its first use
+        self.run = 1
+
+    async def case(self, runs: list[WorkflowHistory], converter: DataConverter, namespace: str) -> list[TaskCheck]:
+        """Every run of one case, oldest first."""
+        checks: list[TaskCheck] = []
+        for number, history in enumerate(runs, start=1):
+            self.run = number
+            checks += await self.history(history, converter, namespace)
+        return checks
 
     async def history(self, history: WorkflowHistory, converter: DataConverter, namespace: str) -> list[TaskCheck]:
         converter = converter.with_context(WorkflowSerializationContext(namespace, history.workflow_id))
@@ -111,8 +122,9 @@ class _Checker:
         try:
             submitted = TaskInput[TASK_MODEL[task]].model_validate(raw)  # type: ignore[misc,valid-type]
         except ValidationError:
-            return TaskCheck(ref=ref, run_id=run_id, event_id=event_id, at=_at(event), task=name, actor=None,
-                             role=None, verified=False, rule=UNREADABLE, reason="the submission does not parse")
+            return TaskCheck(ref=ref, run_id=run_id, run=self.run, event_id=event_id, at=_at(event), task=name,
+                             actor=None, role=None, verified=False, rule=UNREADABLE,
+                             reason="the submission does not parse")
         refused = proof_refusal(submitted.proof, _claim(ref, task, submitted), self.directory, self.verifier)
         return self._checked(ref, run_id, event_id, event, name, submitted.actor.id, str(submitted.actor.role),
                              submitted.proof, refused.rule if refused else None)
@@ -120,12 +132,12 @@ class _Checker:
     def _checked(self, ref: str, run_id: str, event_id: int, event: HistoryEvent, task: str, actor: str, role: str,
                  proof: Any, rule: ProofRule | None) -> TaskCheck:
         if rule is None and proof is not None:
-            first = self.nonces.setdefault((ref, proof.nonce), event_id)
-            if first != event_id:
+            first = self.nonces.setdefault((ref, proof.nonce), (self.run, event_id))
+            if first != (self.run, event_id):
                 rule = ProofRule.nonce_seen
         channel = proof.channel if proof is not None else None
         return TaskCheck(
-            ref=ref, run_id=run_id, event_id=event_id, at=_at(event), task=task, actor=actor, role=role,
+            ref=ref, run_id=run_id, run=self.run, event_id=event_id, at=_at(event), task=task, actor=actor, role=role,
             channel=channel.kind if channel else None,
             sign_in=str(channel.sign_in) if isinstance(channel, WebChannel) else None,
             key_id=channel.key_id if channel else None,
@@ -146,9 +158,8 @@ def _at(event: HistoryEvent) -> datetime:
     return event.event_time.ToDatetime().replace(tzinfo=UTC)
 
 
-async def _server_runs(client: Client, query: str) -> AsyncIterator[tuple[str, str]]:
-    async for execution in client.list_workflows(query, page_size=1000):
-        yield execution.id, execution.run_id
+def _archived(record: ArchiveRecord) -> list[WorkflowHistory]:
+    return [WorkflowHistory.from_json(record.ref, run) for run in [*record.earlier_runs, record.history]]
 
 
 async def verify_case(
@@ -156,43 +167,41 @@ async def verify_case(
 ) -> SignatureReport:
     """Every run of one case: from the server, or (once the server has none) from the archive."""
     checker = _Checker(directory, verifier)
-    checks: list[TaskCheck] = []
-    runs = [run async for _, run in _server_runs(client, f"WorkflowId = '{_quoted(ref)}'")]
-    for run_id in reversed(runs):  # visibility lists the newest first: check in the order they ran
-        history = await client.get_workflow_handle(ref, run_id=run_id).fetch_history()
-        checks += await checker.history(history, client.data_converter, client.namespace)
-    if runs:
-        return SignatureReport(checks=checks, sources=["server"])
-    records = [r for r in Archive(archive_dir).records() if r.ref == ref]
-    if not records:
+    try:
+        runs = await case_runs(client, _quoted(ref))
+    except RPCError as err:
+        if err.status is not RPCStatusCode.NOT_FOUND:
+            raise CaseError(f"the server refused the request ({err.status.name})") from None
+    else:
+        return SignatureReport(checks=await checker.case(runs, client.data_converter, client.namespace),
+                               sources=["server"])
+    record = Archive(archive_dir).find(ref)
+    if record is None:
         raise CaseError(f"ref: no case {ref} on this server or in the archive at {archive_dir}")
-    for record in records:
-        history = WorkflowHistory.from_json(ref, record.history)
-        checks += await checker.history(history, client.data_converter, client.namespace)
-    return SignatureReport(checks=checks, sources=[f"archive record {r.seq}" for r in records])
+    checks = await checker.case(_archived(record), client.data_converter, client.namespace)
+    return SignatureReport(checks=checks, sources=[f"archive record {record.seq}"])
 
 
 async def verify_all(
     client: Client, archive_dir: Path, directory: StaffDirectory, verifier: Verifier
 ) -> SignatureReport:
-    """Every closed case on the server and every record in the archive, each run once."""
+    """Every closed case on the server (all its runs) and every case in the archive not on it."""
     checker = _Checker(directory, verifier)
     checks: list[TaskCheck] = []
     done: set[tuple[str, str]] = set()
-    async for ref, run_id in _server_runs(client, CLOSED_CASES):
-        done.add((ref, run_id))
-        history = await client.get_workflow_handle(ref, run_id=run_id).fetch_history()
-        checks += await checker.history(history, client.data_converter, client.namespace)
+    async for execution in client.list_workflows(CLOSED_CASES, page_size=1000):
+        done.add((execution.id, execution.run_id))
+        runs = await case_runs(client, execution.id, execution.run_id)
+        checks += await checker.case(runs, client.data_converter, client.namespace)
     archived = 0
     for record in Archive(archive_dir).records():
         if (record.ref, record.run_id) in done:
             continue
         done.add((record.ref, record.run_id))
         archived += 1
-        history = WorkflowHistory.from_json(record.ref, record.history)
-        checks += await checker.history(history, client.data_converter, client.namespace)
-    return SignatureReport(checks=checks, sources=[f"server ({len(done) - archived} closed runs)",
-                                                   f"archive ({archived} runs not on the server)"])
+        checks += await checker.case(_archived(record), client.data_converter, client.namespace)
+    return SignatureReport(checks=checks, sources=[f"server ({len(done) - archived} closed cases)",
+                                                   f"archive ({archived} cases not on the server)"])
 
 
 def _quoted(ref: str) -> str:

@@ -2,6 +2,10 @@
 record of itself): who did which task when, what the case did on its own (notifications,
 escalations, the IOPC referral, timers), how its state moved, and how it ended.
 
+A case continued as new has several runs (several histories): the timeline reads them all,
+oldest first, so a long case still shows every task by whom and when; each entry says which
+run it came from.
+
 Payloads are decoded with the client's data converter, so a payload codec (encryption)
 on the client is honoured. Personal data: entries carry staff ids, roles, tasks, times,
 outcomes and the non-personal activity inputs. What staff submitted, the application and
@@ -10,6 +14,7 @@ the imported notes appear only when `include_submissions` is asked for.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -55,7 +60,8 @@ class Kind(StrEnum):
 class Entry(BaseModel):
     """One line of the timeline: something that happened on the case."""
 
-    event_id: int = Field(description="The history event this entry starts at")
+    event_id: int = Field(description="The history event this entry starts at (event ids restart in each run)")
+    run: int = Field(default=1, description="Which run of the case it is from: 1, then 2 after a continue-as-new...")
     at: datetime
     kind: Kind
     what: str
@@ -73,7 +79,8 @@ class Entry(BaseModel):
 
 class Timeline(BaseModel):
     ref: str
-    run_id: str
+    run_id: str = Field(description="The latest run")
+    runs: list[str] = Field(default_factory=list, description="Every run's id, oldest first")
     status: str = Field(description="running, completed, failed, terminated, ...")
     source: str = Field(description="'server' or 'archive'")
     with_submissions: bool
@@ -87,11 +94,15 @@ class Timeline(BaseModel):
 
 
 class _Builder:
-    def __init__(self, history: WorkflowHistory, converter: DataConverter, namespace: str, submissions: bool) -> None:
-        self.history = history
+    def __init__(
+        self, runs: Sequence[WorkflowHistory], converter: DataConverter, namespace: str, submissions: bool
+    ) -> None:
+        self.runs = runs
+        self.history = runs[-1]  # the run being read (the latest, once built)
+        self.run = 1
         self.namespace = namespace
         self.base = converter
-        self.converter = converter.with_context(WorkflowSerializationContext(namespace, history.workflow_id))
+        self.converter = converter.with_context(WorkflowSerializationContext(namespace, self.history.workflow_id))
         self.submissions = submissions
         self.entries: list[Entry] = []
         self.open: dict[int, Entry] = {}  # by the event id that opened them
@@ -102,11 +113,17 @@ class _Builder:
         self.status = "running"
 
     async def build(self, source: str) -> Timeline:
-        for event in self.history.events:
-            await self.add(event)
+        for number, history in enumerate(self.runs, start=1):
+            # Event ids restart in each run: what a run left open is not closed by the next.
+            self.history, self.run = history, number
+            self.open, self.activity_converters = {}, {}
+            self.status = "running"  # until this run says how it ended
+            for event in history.events:
+                await self.add(event)
         return Timeline(
             ref=self.history.workflow_id,
             run_id=self.history.run_id,
+            runs=[history.run_id for history in self.runs],
             status=self.status,
             source=source,
             with_submissions=self.submissions,
@@ -119,7 +136,7 @@ class _Builder:
         return values[0] if values else None
 
     def _entry(self, event: HistoryEvent, kind: Kind, what: str, **fields: Any) -> Entry:
-        entry = Entry(event_id=event.event_id, at=_at(event), kind=kind, what=what, **fields)
+        entry = Entry(event_id=event.event_id, run=self.run, at=_at(event), kind=kind, what=what, **fields)
         self.entries.append(entry)
         return entry
 
@@ -148,6 +165,9 @@ class _Builder:
         self.workflow_type = attrs.workflow_type.name
         self.task_queue = attrs.task_queue.name
         start: CaseInput = await self._decode(attrs.input, CaseInput)
+        if start.resume is not None:
+            self._carried_on(event, start)
+            return
         started_at = _at(event)
         case = Case(start, start.policy or default_policy(), started_at)
         details: dict[str, Any] = {
@@ -173,6 +193,27 @@ class _Builder:
                 self._entry(event, Kind.imported, f"imported: {made.source} -> {made.dest}", imported=True,
                             state=str(made.dest), details={"on": made.at.date().isoformat()})
         self.transitions = list(case.transitions)
+
+    def _carried_on(self, event: HistoryEvent, start: CaseInput) -> None:
+        """A later run of the case: it starts from the record the run before carried over.
+        When the earlier runs are no longer on the server (past retention), what they did
+        is shown from that record: each task by whom and when, each move, marked carried."""
+        resume = start.resume
+        assert resume is not None
+        self.workflow_type = event.workflow_execution_started_event_attributes.workflow_type.name
+        self.task_queue = event.workflow_execution_started_event_attributes.task_queue.name
+        self._entry(event, Kind.engine, f"run {self.run} of the case began, carrying its record",
+                    state=str(resume.state), details={"run_id": self.history.run_id})
+        if self.run == 1:
+            for done in resume.tasks:
+                self._entry(event, Kind.task, f"{done.task} done (carried from an earlier run)", task=str(done.task),
+                            actor=done.actor.id, role=str(done.actor.role), outcome="completed",
+                            details={"at": done.at.isoformat(), "carried": True},
+                            submission=done.submission if self.submissions else None)
+        for made in resume.transitions[len(self.transitions):]:
+            self._entry(event, Kind.transition, f"{made.trigger}: {made.source} -> {made.dest}", state=str(made.dest),
+                        details={"trigger": made.trigger, "at": made.at.isoformat(), "carried": True})
+        self.transitions = list(resume.transitions)
 
     # ---- human tasks (updates) -----------------------------------------------------
 
@@ -318,7 +359,9 @@ class _Builder:
     async def _on_workflow_execution_continued_as_new(self, event: HistoryEvent) -> None:
         self.status = "continued as new"
         run = event.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
-        self._entry(event, Kind.ended, "continued as a new run", outcome="continued", details={"new_run_id": run})
+        # Not an end when the next run is read too: the case carries on in it.
+        kind = Kind.engine if self.run < len(self.runs) else Kind.ended
+        self._entry(event, kind, "continued as a new run", outcome="continued", details={"new_run_id": run})
 
 
 async def _message(failure: Failure, converter: DataConverter) -> str:
@@ -376,8 +419,10 @@ def _path(transitions: list[TransitionRecord]) -> list[str]:
 
 
 async def build_timeline(
-    history: WorkflowHistory, converter: DataConverter, namespace: str, include_submissions: bool = False,
-    source: str = "server",
+    history: WorkflowHistory | Sequence[WorkflowHistory], converter: DataConverter, namespace: str,
+    include_submissions: bool = False, source: str = "server",
 ) -> Timeline:
-    """The timeline of one case from its event history."""
-    return await _Builder(history, converter, namespace, include_submissions).build(source)
+    """The timeline of one case from its event history, or from the histories of all its
+    runs, oldest first (dvds/audit/runs.py reads them)."""
+    runs = [history] if isinstance(history, WorkflowHistory) else list(history)
+    return await _Builder(runs, converter, namespace, include_submissions).build(source)

@@ -25,9 +25,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from dvds.cases.subject_index import client_keys, matching_query, subject_keys
 from dvds.connection.client import connect
+from dvds.errors import ReadableError
 from dvds.settings import Settings
 from dvds.staff.signers import Signer
-from states.case import Case
 from states.messages import CaseFile, TaskInput
 from states.models import Application
 from states.policy import DeadlinePolicy, default_policy
@@ -36,11 +36,13 @@ from states.record import Actor, CaseInput, CaseSnapshot
 from states.roles import Role, Task
 from states.tasks import TASK_MODEL
 from workflows import search
-from workflows.case import CaseWorkflow
-from workflows.payload_gate import REFUSED_STATE
+
+# The case workflow by its type name: a client names it, it need not load the workflow's
+# code (and everything that code imports) to start or read a case.
+CASE_WORKFLOW = "CaseWorkflow"
 
 
-class CaseError(Exception):
+class CaseError(ReadableError):
     """An error a person should read: it names the field or rule, never a value."""
 
 
@@ -96,8 +98,15 @@ class CaseClient:
     ) -> None:
         self.client = client
         self.settings = settings
-        self.policy = policy or load_policy(settings)
+        self._policy = policy
         self.signer = signer
+
+    @property
+    def policy(self) -> DeadlinePolicy:
+        """The policy in force, read when first needed (a read of a case needs none)."""
+        if self._policy is None:
+            self._policy = load_policy(self.settings)
+        return self._policy
 
     def _signer(self, given: Signer | None, staff_id: str) -> Signer:
         signer = given or self.signer
@@ -107,7 +116,7 @@ class CaseClient:
 
     # ---- writing ---------------------------------------------------------------
 
-    async def start(self, case: CaseInput, signer: Signer | None = None) -> WorkflowHandle[CaseWorkflow, CaseSnapshot]:
+    async def start(self, case: CaseInput, signer: Signer | None = None) -> WorkflowHandle[Any, CaseSnapshot]:
         """Start a case with the policy in force, signed by the operator it names. A ref
         already in use is refused."""
         if case.started_by is not None and case.proof is None:
@@ -118,11 +127,16 @@ class CaseClient:
         ring = client_keys(self.client)
         blind = subject_keys(case.application.subject, ring) if ring and not case.subject_keys else case.subject_keys
         case = case.model_copy(update={"policy": case.policy or self.policy, "subject_keys": blind})
+        # The domain's case only to preview its first search attributes; imported here so a
+        # command that only reads (case show, lists) does not load the deadline machinery.
+        from states.case import Case
+
         preview = Case(case, case.policy or self.policy, datetime.now(UTC)).snapshot(datetime.now(UTC))
         try:
             return await self.client.start_workflow(
-                CaseWorkflow.run,
+                CASE_WORKFLOW,
                 case,
+                result_type=CaseSnapshot,
                 id=case.ref,
                 task_queue=self.settings.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -171,8 +185,8 @@ class CaseClient:
 
     # ---- reading ---------------------------------------------------------------
 
-    def handle(self, ref: str) -> WorkflowHandle[CaseWorkflow, CaseSnapshot]:
-        return self.client.get_workflow_handle_for(CaseWorkflow.run, ref)
+    def handle(self, ref: str) -> WorkflowHandle[Any, CaseSnapshot]:
+        return self.client.get_workflow_handle(ref, result_type=CaseSnapshot)
 
     async def snapshot(self, ref: str) -> CaseSnapshot:
         handle = self.handle(ref)
@@ -183,7 +197,7 @@ class CaseClient:
             if description.status is WorkflowExecutionStatus.COMPLETED:
                 snap = await handle.result()
             else:
-                snap = await handle.query(CaseWorkflow.snapshot)
+                snap = await handle.query("snapshot", result_type=CaseSnapshot)
         except RPCError as err:
             raise CaseError(_rpc_message(ref, err)) from None
         keys = list(description.typed_search_attributes.get(search.SUBJECT_KEYS) or [])
@@ -200,14 +214,14 @@ class CaseClient:
 
     async def case_file(self, ref: str) -> CaseFile:
         try:
-            return await self.handle(ref).query(CaseWorkflow.case_file)
+            return await self.handle(ref).query("case_file", result_type=CaseFile)
         except RPCError as err:
             raise CaseError(_rpc_message(ref, err)) from None
 
     async def list_cases(self, query: str = "", limit: int | None = None) -> list[CaseListing]:
         # A run the worker refused (not encrypted under the ring, or a start it could not take)
         # is not a case, whatever attributes its starter gave it: the worker marks it refused.
-        clauses = ["WorkflowType = 'CaseWorkflow'", f"DvdsState != '{REFUSED_STATE}'"]
+        clauses = [f"WorkflowType = '{CASE_WORKFLOW}'", f"DvdsState != '{search.REFUSED}'"]
         clauses += [f"({query})"] if query else []
         listings = []
         async for execution in self.client.list_workflows(" AND ".join(clauses), limit=limit, page_size=1000):

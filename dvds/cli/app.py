@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from dvds.cli.commands import audit, case, imports, keys, schema, staff, states, task, up, web
+from dvds.cli.commands import audit, backup, case, imports, keys, schema, staff, states, task, up, web
 
 # Plain click help (rich_markup_mode=None): rendering help through rich loads rich's
 # markdown and syntax modules, most of what `dvds --help` used to spend.
@@ -30,6 +30,8 @@ app.command("up")(up.up)
 app.command("web")(web.web)
 app.command("import")(imports.import_)
 app.command("demo-data")(imports.demo_data)
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 
 
 @app.callback()

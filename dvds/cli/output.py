@@ -14,10 +14,7 @@ from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from dvds.cases.client import CaseError
-from dvds.connection.keys import KeysError
-from dvds.staff.credentials import CredentialError
-from dvds.staff.directory import StaffFileError
+from dvds.errors import ReadableError
 from states.models import validation_summary
 
 console = Console()
@@ -39,9 +36,7 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run a command's coroutine; turn what a person should read into a clean error."""
     try:
         return asyncio.run(coroutine)
-    except CaseError as err:
-        fail(str(err))
-    except (KeysError, StaffFileError, CredentialError) as err:
+    except ReadableError as err:
         fail(str(err))
     except ValidationError as err:
         fail(f"invalid input: {validation_message(err)}", 2)

@@ -22,12 +22,13 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
+from dvds.errors import ReadableError
 from dvds.settings import Settings
 
 KeyId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 
 
-class KeysError(Exception):
+class KeysError(ReadableError):
     """A key problem a person can fix. Never carries key material."""
 
 

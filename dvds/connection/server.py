@@ -12,7 +12,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from google.protobuf.duration_pb2 import Duration
+from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.namespace.v1 import NamespaceConfig
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, UpdateNamespaceRequest
 from temporalio.client import Client
 
@@ -112,6 +114,7 @@ class EmbeddedServer:
                     raise ServerError("the Temporal server did not start in time") from None
                 await asyncio.sleep(0.2)
         await set_retention(client, "default", RETENTION)
+        await add_missing_search_attributes(client, "default")
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -130,3 +133,20 @@ async def set_retention(client: Client, namespace: str, retention: timedelta) ->
     await client.workflow_service.update_namespace(
         UpdateNamespaceRequest(namespace=namespace, config=NamespaceConfig(workflow_execution_retention_ttl=ttl))
     )
+
+
+async def add_missing_search_attributes(client: Client, namespace: str) -> list[str]:
+    """Register the case's search attributes a server started before them lacks: `start-dev`
+    registers its --search-attribute flags only on a new database, and a case upserting an
+    unregistered attribute fails its workflow task. Returns the names added."""
+    known = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
+    missing = {
+        key.name: IndexedValueType.ValueType(key.indexed_value_type.value)
+        for key in search.ALL
+        if key.name not in known.custom_attributes
+    }
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )
+    return sorted(missing)

@@ -3,8 +3,10 @@ the header or the profile key and the rule; never a row's values."""
 
 from __future__ import annotations
 
+from dvds.errors import ReadableError
 
-class ExportError(Exception):
+
+class ExportError(ReadableError):
     """The file cannot be read as an export at all; nothing is started."""
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from dvds.errors import ReadableError
 from dvds.staff.directory import StaffFileError, read_staff
 from dvds.staff.editing import StaffData, edit_staff_json, member_entry
 from states.staff import StaffKey, key_fingerprint
@@ -30,7 +31,7 @@ DEFAULT_CREDENTIALS_DIR = Path("~/.config/dvds/credentials")
 _ENCRYPTED_PEM = b"-----BEGIN ENCRYPTED PRIVATE KEY-----"
 
 
-class CredentialError(Exception):
+class CredentialError(ReadableError):
     """A credential problem a person can fix. Names the file and the rule, never a key or passphrase."""
 
 

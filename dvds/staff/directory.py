@@ -12,6 +12,7 @@ from pathlib import Path
 import structlog
 from pydantic import ValidationError
 
+from dvds.errors import ReadableError
 from dvds.settings import Settings
 from states.roles import Role
 from states.staff import StaffDirectory
@@ -22,7 +23,7 @@ logger = structlog.get_logger()
 EXAMPLE = Path(__file__).resolve().parent / "example_staff.json"
 
 
-class StaffFileError(Exception):
+class StaffFileError(ReadableError):
     """A staff file problem a person can fix. Names the file and field, never a value."""
 
 

@@ -52,6 +52,7 @@ def create_app(ctx: WebContext, session_secret: str) -> FastAPI:
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, _: SignInRequired) -> Response:
         if ctx.web.trusted_header:
+            ctx.metrics.refused_sign_in("single_sign_on_not_active_staff")
             return render(request, "error.html", 401, message="Your single sign-on did not name a staff id that is "
                           "active in the staff directory.")
         target = request.url.path if request.method == "GET" else "/inbox"

@@ -11,9 +11,9 @@ from pydantic import ValidationError
 
 from dvds.audit.history import case_timeline
 from dvds.audit.signatures import TaskCheck, verify_case
+from dvds.cases.claims import ClaimBoard, ClaimsUnavailable, ClaimTaken
 from dvds.cases.client import CaseClient, CaseError
 from dvds.staff.signing import Ed25519Verifier
-from dvds.web.claims import ClaimStore, ClaimTaken
 from dvds.web.deps import ArchiveDir, Cases, Claims, Directory
 from dvds.web.form_schema import ROWS_SUFFIX, field_errors, form_fields, initial_values, parse, row_count
 from dvds.web.identity import RequestSigner, SignedIn, checked_form, refuse_read_only
@@ -62,17 +62,17 @@ def _open_tasks(snapshot: CaseSnapshot) -> list[tuple[Task, bool]]:
 async def case_page(request: Request, ref: str, me: SignedIn, cases: Cases, claims: Claims, archive: ArchiveDir,
                     directory: Directory, done: str | None = None) -> Response:
     snapshot = await cases.snapshot(_ref(ref))
-    proofs: dict[int, TaskCheck] = {}
+    proofs: dict[tuple[int, int], TaskCheck] = {}
     try:
         timeline = await case_timeline(cases.client, ref, archive)
         entries, path = timeline.entries, timeline.path
         checked = await verify_case(cases.client, ref, archive, directory, Ed25519Verifier())
-        proofs = {c.event_id: c for c in checked.checks if c.run_id == timeline.run_id}
+        proofs = {(c.run, c.event_id): c for c in checked.checks}
     except CaseError:
         entries, path = None, [str(CaseState.received)] + [str(t.dest) for t in snapshot.transitions]
     return render(
         request, "case.html",
-        case=snapshot, open_tasks=_open_tasks(snapshot), claims=claims.all(), task_role=TASK_ROLE,
+        case=snapshot, open_tasks=_open_tasks(snapshot), claims=await claims.all(), task_role=TASK_ROLE,
         entries=entries, path=path, states=[str(s) for s in CaseState], mermaid=diagram(path),
         case_file=await _personal(cases, me, snapshot), done=done, proofs=proofs,
     )
@@ -86,14 +86,14 @@ def _may_do(me: StaffMember, snapshot: CaseSnapshot, task: Task) -> None:
         raise HTTPException(409, f"task: {task} is not open while the case is {snapshot.state}")
 
 
-def _form_page(request: Request, claims: ClaimStore, snapshot: CaseSnapshot, task: Task, values: dict[str, str],
-               errors: dict[str, list[str]], general: list[str], case_file: CaseFile | None,
-               status_code: int = 200) -> Response:
+async def _form_page(request: Request, claims: ClaimBoard, snapshot: CaseSnapshot, task: Task,
+                     values: dict[str, str], errors: dict[str, list[str]], general: list[str],
+                     case_file: CaseFile | None, status_code: int = 200) -> Response:
     fields = form_fields(TASK_MODEL[task])
     rows = {f.name: row_count(f, values) for f in fields if f.kind == "rows"}
     return render(request, "task.html", status_code, case=snapshot, task=task, role=TASK_ROLE[task],
                   fields=fields, values=values, errors=errors, general=general, rows=rows,
-                  claim=claims.find(snapshot.ref, str(task)), case_file=case_file,
+                  claim=await claims.find(snapshot.ref, str(task)), case_file=case_file,
                   model_doc=(TASK_MODEL[task].__doc__ or "").strip())
 
 
@@ -103,7 +103,7 @@ async def task_form(request: Request, ref: str, name: str, me: SignedIn, cases: 
     snapshot = await cases.snapshot(_ref(ref))
     _may_do(me, snapshot, task)
     values = initial_values(form_fields(TASK_MODEL[task]))
-    return _form_page(request, claims, snapshot, task, values, {}, [], await _personal(cases, me, snapshot))
+    return await _form_page(request, claims, snapshot, task, values, {}, [], await _personal(cases, me, snapshot))
 
 
 @router.post("/cases/{ref}/tasks/{name}")
@@ -120,11 +120,11 @@ async def submit_task(request: Request, ref: str, name: str, me: SignedIn, cases
     adding = values.pop("add_row", None)
     if adding in {f.name for f in fields if f.kind == "rows"}:
         values[f"{adding}.{ROWS_SUFFIX}"] = str(row_count(next(f for f in fields if f.name == adding), values) + 1)
-        return _form_page(request, claims, snapshot, task, values, {}, [], case_file)
-    claim = claims.find(ref, str(task))
+        return await _form_page(request, claims, snapshot, task, values, {}, [], case_file)
+    claim = await claims.find(ref, str(task))
     if claim is not None and claim.staff_id != me.id:
         taken = f"claim: {task} is claimed by {claim.staff_id}; ask them or a supervisor to release it"
-        return _form_page(request, claims, snapshot, task, values, {}, [taken], case_file, 409)
+        return await _form_page(request, claims, snapshot, task, values, {}, [taken], case_file, 409)
     data, kept = parse(fields, values, cases.policy.timezone)
     try:
         TASK_MODEL[task].model_validate(data)
@@ -132,13 +132,16 @@ async def submit_task(request: Request, ref: str, name: str, me: SignedIn, cases
         by_field, general = field_errors(invalid, fields, kept)
         shown = _shown_keys(fields, values)
         general += [f"{key}: {m}" for key, msgs in by_field.items() if key not in shown for m in msgs]
-        return _form_page(request, claims, snapshot, task, values, by_field, general, case_file, 422)
+        return await _form_page(request, claims, snapshot, task, values, by_field, general, case_file, 422)
     try:
         await cases.complete(ref, task, Actor(id=me.id, role=TASK_ROLE[task]), data, signer)
     except CaseError as refused:
         # The case refused it: nothing changed, and the form keeps what was typed.
-        return _form_page(request, claims, snapshot, task, values, {}, [str(refused)], case_file, 409)
-    claims.forget(ref, str(task))
+        return await _form_page(request, claims, snapshot, task, values, {}, [str(refused)], case_file, 409)
+    try:
+        await claims.forget(ref, str(task))
+    except ClaimsUnavailable:
+        pass  # the task is done: a claim left on it is ignored, as on any task no longer open
     return RedirectResponse(f"/cases/{ref}?done={task}", status_code=303)
 
 
@@ -158,9 +161,11 @@ async def claim(request: Request, ref: str, name: str, me: SignedIn, cases: Case
     task = _task(name)
     _may_do(me, await cases.snapshot(_ref(ref)), task)
     try:
-        claims.claim(ref, str(task), me.id)
+        await claims.claim(ref, str(task), me.id)
     except ClaimTaken as taken:
         raise HTTPException(409, str(taken)) from None
+    except ClaimsUnavailable as unavailable:
+        raise HTTPException(503, str(unavailable)) from None
     return RedirectResponse(_back(form), status_code=303)
 
 
@@ -170,9 +175,11 @@ async def release(request: Request, ref: str, name: str, me: SignedIn, claims: C
     refuse_read_only(me)
     task = _task(name)
     try:
-        claims.release(_ref(ref), str(task), me.id, any_holder=Role.supervisor in me.roles)
+        await claims.release(_ref(ref), str(task), me.id, any_holder=Role.supervisor in me.roles)
     except ClaimTaken as taken:
         raise HTTPException(409, str(taken)) from None
+    except ClaimsUnavailable as unavailable:
+        raise HTTPException(503, str(unavailable)) from None
     return RedirectResponse(_back(form), status_code=303)
 
 

@@ -9,9 +9,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from dvds.cases.claims import ClaimBoard
 from dvds.cases.client import CaseClient
+from dvds.monitoring.metrics import DomainMetrics
 from dvds.settings import WebSettings
-from dvds.web.claims import ClaimStore
 from dvds.web.context import WebContext
 from dvds.web.sign_in_guard import SignInGuard
 from states.staff import StaffDirectory
@@ -28,7 +29,7 @@ def case_client(ctx: Context) -> CaseClient:
     return ctx.cases
 
 
-def claim_store(ctx: Context) -> ClaimStore:
+def claim_board(ctx: Context) -> ClaimBoard:
     return ctx.claims
 
 
@@ -49,9 +50,14 @@ def sign_in_guard(ctx: Context) -> SignInGuard:
     return ctx.guard
 
 
+def domain_metrics(ctx: Context) -> DomainMetrics:
+    return ctx.metrics
+
+
 Cases = Annotated[CaseClient, Depends(case_client)]
-Claims = Annotated[ClaimStore, Depends(claim_store)]
+Claims = Annotated[ClaimBoard, Depends(claim_board)]
 Directory = Annotated[StaffDirectory, Depends(staff_directory)]
 Web = Annotated[WebSettings, Depends(web_settings)]
 ArchiveDir = Annotated[Path, Depends(archive_dir)]
 Guard = Annotated[SignInGuard, Depends(sign_in_guard)]
+Metrics = Annotated[DomainMetrics, Depends(domain_metrics)]

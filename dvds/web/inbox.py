@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from dvds.cases.client import CaseListing
-from dvds.web.claims import Claim
+from states.claims import Claim
 from states.roles import TASK_ROLE, Role, Task
 from states.staff import StaffDirectory, StaffMember
 

@@ -12,13 +12,14 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from dvds.cases.claims import ClaimBoard
 from dvds.cases.client import CaseClient
+from dvds.monitoring.metrics import DomainMetrics
 from dvds.settings import Settings
 from dvds.staff.credentials import Credential, CredentialError, ensure_web_key
 from dvds.staff.directory import StaffFileError
 from dvds.staff.throttle import SignInThrottle, ThrottlePolicy
 from dvds.web.app import create_app
-from dvds.web.claims import ClaimStore
 from dvds.web.context import StaffSource, WebContext
 from dvds.web.serving import BackgroundServer, background_server, serve_in_background, stop_serving
 from dvds.web.sign_in_guard import SignInGuard, tag_secret
@@ -57,18 +58,19 @@ def web_service_key(settings: Settings) -> Credential:
         raise WebServerError(f"web: {err}") from None
 
 
-def web_app(client: Client, settings: Settings, staff: StaffSource) -> FastAPI:
+def web_app(client: Client, settings: Settings, staff: StaffSource, metrics: DomainMetrics | None = None) -> FastAPI:
     secret = session_secret(settings)
     ctx = WebContext(
         cases=CaseClient(client, settings),
         staff=staff,
-        claims=ClaimStore(settings.claims_database),
+        claims=ClaimBoard(client, settings.task_queue),
         web=settings.web,
         archive_dir=settings.archive_dir,
         service_key=web_service_key(settings),
         guard=SignInGuard(tag_secret(secret), SignInThrottle(ThrottlePolicy(
             first_delay=settings.web.sign_in_first_wait,
             max_delay=max(settings.web.sign_in_max_wait, settings.web.sign_in_first_wait)))),
+        metrics=metrics or DomainMetrics(),
     )
     return create_app(ctx, secret)
 
@@ -87,13 +89,13 @@ async def start_web_server(server: BackgroundServer, within: float = 20.0) -> as
 
 @contextlib.asynccontextmanager
 async def serving_inbox(
-    client: Client, settings: Settings, staff: StaffSource, enabled: bool = True
+    client: Client, settings: Settings, staff: StaffSource, enabled: bool = True, metrics: DomainMetrics | None = None
 ) -> AsyncIterator[str | None]:
     """The inbox for as long as the block runs; yields its address, or None when off."""
     if not enabled:
         yield None
         return
-    server = web_server(web_app(client, settings, staff), settings)
+    server = web_server(web_app(client, settings, staff, metrics), settings)
     task = await start_web_server(server)
     try:
         yield f"http://{settings.web.host}:{settings.web.port}"

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from dvds.staff.passwords import password_matches
-from dvds.web.deps import Cases, Claims, Directory, Guard
+from dvds.web.deps import Cases, Claims, Directory, Guard, Metrics
 from dvds.web.identity import SignedIn, checked_form, current_staff, is_read_only, start_session
 from dvds.web.inbox import build_inbox
 from dvds.web.rendering import render
+from states.staff import StaffMember
 
 router = APIRouter()
 INBOX_ROWS = 200  # per list; the rest are counted, and found through the search
@@ -44,8 +45,12 @@ def _locked(request: Request, target: str, staff_id: str, wait: int, message: st
 
 
 @router.post("/sign-in")
-async def sign_in(request: Request, directory: Directory, guard: Guard) -> Response:
-    form = await checked_form(request)
+async def sign_in(request: Request, directory: Directory, guard: Guard, metrics: Metrics) -> Response:
+    try:
+        form = await checked_form(request)
+    except HTTPException:
+        metrics.refused_sign_in("csrf_token")
+        raise
     staff_id = str(form.get("staff_id", "")).strip()
     password = str(form.get("password", ""))
     target = _safe_next(str(form.get("next", "")))
@@ -54,19 +59,28 @@ async def sign_in(request: Request, directory: Directory, guard: Guard) -> Respo
     # in parallel gain nothing while the wait runs.
     wait = guard.wait(staff_id, address, directory)
     if wait:
+        metrics.refused_sign_in("throttled")
         return _locked(request, target, staff_id, wait)
     member = directory.find(staff_id)
     stored = member.password_hash if member is not None and member.active else None
     # Hashing is slow on purpose: off the event loop, so the worker and other pages carry on.
     if not await run_in_threadpool(password_matches, stored, password):
+        # The metric tells operators which (an id that is not there is a sign of guessing);
+        # the page must not: one message whatever was wrong, so it tells no one which ids exist.
+        metrics.refused_sign_in(_refusal_rule(member, stored))
         wait = guard.failed(staff_id, address, directory)
         if wait:
             return _locked(request, target, staff_id, wait, NO_MATCH)
-        # One message whatever was wrong: it must not tell which staff ids exist.
         return render(request, "sign_in.html", 401, next=target, staff_id=staff_id, message=NO_MATCH)
     guard.succeeded(staff_id, address)
     start_session(request, staff_id)
     return RedirectResponse(target, status_code=303)
+
+
+def _refusal_rule(member: StaffMember | None, stored: str | None) -> str:
+    if member is None or not member.active:
+        return "unknown_or_inactive_staff"
+    return "wrong_password" if stored is not None else "no_password_set"
 
 
 @router.post("/sign-out")
@@ -81,5 +95,5 @@ async def inbox(request: Request, me: SignedIn, cases: Cases, claims: Claims, di
     if is_read_only(me):  # auditors have no tasks: their start page is the search
         return RedirectResponse("/search", status_code=303)
     open_cases = await cases.pending_tasks()
-    built = build_inbox(me, directory, open_cases, claims.all())
+    built = build_inbox(me, directory, open_cases, await claims.all())
     return render(request, "inbox.html", inbox=built, limit=INBOX_ROWS)

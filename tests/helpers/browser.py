@@ -63,7 +63,16 @@ async def chromium() -> AsyncIterator[Browser]:
 @asynccontextmanager
 async def serving(client: Client, worker: Worker, home: Path, staff_file: Path, **web: Any) -> AsyncIterator[str]:
     """The inbox on a free loopback port for this test's worker's task queue; yields its URL."""
-    settings = Settings(home=home, task_queue=worker.task_queue, staff_file=staff_file,
+    async with serving_queue(client, worker.task_queue, home, staff_file, **web) as address:
+        yield address
+
+
+@asynccontextmanager
+async def serving_queue(
+    client: Client, task_queue: str, home: Path, staff_file: Path, **web: Any
+) -> AsyncIterator[str]:
+    """The inbox on a free loopback port for the cases on `task_queue` (workers elsewhere); yields its URL."""
+    settings = Settings(home=home, task_queue=task_queue, staff_file=staff_file,
                         web=WebSettings(port=free_port(), **web))
     async with serving_inbox(client, settings, StaffFile(staff_file)) as address:
         assert address is not None

@@ -22,7 +22,7 @@ from states.tasks import TASK_MODEL
 from tests.helpers.eventually import eventually
 from tests.helpers.paths import EXAMPLES
 from tests.helpers.staff import SIGNER
-from worker import build_worker
+from worker import case_workers
 from workflows.case import CaseWorkflow
 
 OPERATOR = Actor(id="OP1", role=Role.operator)
@@ -60,8 +60,7 @@ def signed(ref: str, task: Task, submitted: TaskInput[Any]) -> TaskInput[Any]:
 @asynccontextmanager
 async def running_worker(client: Client, tmp_path: Path, **settings: Any) -> AsyncIterator[Worker]:
     queue = f"test-{uuid.uuid4()}"
-    worker = build_worker(client, Settings(home=tmp_path, **settings), task_queue=queue)
-    async with worker:
+    async with case_workers(client, Settings(home=tmp_path, **settings), task_queue=queue) as worker:
         yield worker
 
 

@@ -92,17 +92,28 @@ class _Inbox:
 
 
 class SmtpServer:
-    """aiosmtpd on loopback, collecting every message it accepts."""
+    """aiosmtpd on a loopback port, collecting every message it accepts. `down()` closes it
+    (connections refused) and `up()` opens it again on the same port; the messages it
+    accepted are kept across both."""
 
     def __init__(self) -> None:
         self.inbox = _Inbox()
         self.port = free_port()
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
+        self.controller: Controller | None = None
+        self.up()
 
     @property
     def messages(self) -> list[Message]:
         return self.inbox.messages
 
+    def up(self) -> None:
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def down(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
     def close(self) -> None:
-        self.controller.stop()
+        self.down()

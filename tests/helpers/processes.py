@@ -1,6 +1,6 @@
-"""What the fault tests break on purpose: a worker in its own process (so SIGKILL is
-real), an SMTP server that can go away and come back on the same port, and an
-embedded Temporal server on its own data folder and port, stopped and started again."""
+"""Processes the tests start and stop for real: a worker in its own process (so SIGKILL
+is real), an embedded Temporal server on its own data folder and port (stopped and
+started again), and `dvds up` itself."""
 
 from __future__ import annotations
 
@@ -10,12 +10,8 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from email import message_from_bytes
-from email.message import Message
 from pathlib import Path
-from typing import Any
 
-from aiosmtpd.controller import Controller
 from temporalio.client import Client
 
 from dvds.connection.client import connect
@@ -66,39 +62,6 @@ class WorkerProcess:
             await asyncio.wait_for(self.process.wait(), 60)
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's naming
-        self.messages.append(message_from_bytes(envelope.original_content))
-        return "250 Message accepted for delivery"
-
-
-class RestartableSmtp:
-    """aiosmtpd on a fixed loopback port: `down()` closes it (connections refused),
-    `up()` opens it again. The messages it accepted are kept across both."""
-
-    def __init__(self) -> None:
-        self.inbox = _Inbox()
-        self.port = free_port()
-        self.controller: Controller | None = None
-        self.up()
-
-    @property
-    def messages(self) -> list[Message]:
-        return self.inbox.messages
-
-    def up(self) -> None:
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def down(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-
 class ServerOnDisk:
     """The embedded server (dvds.connection.server.EmbeddedServer, headless) on its own SQLite file
     and port. `kill()` and `stop()` end it; `start()` brings it back on the same file."""
@@ -140,8 +103,9 @@ def environment(env: dict[str, str], unset: tuple[str, ...] = ()) -> dict[str, s
 
 
 @asynccontextmanager
-async def dvds_up(env: dict[str, str], unset: tuple[str, ...] = ()) -> AsyncIterator[None]:
-    """Run `dvds up` until it says the worker is running; Ctrl-C it afterwards."""
+async def dvds_up(env: dict[str, str], unset: tuple[str, ...] = ()) -> AsyncIterator[list[str]]:
+    """Run `dvds up` (with `env`, without the `unset` variables) until it says the worker is
+    running; Ctrl-C it afterwards. Yields the lines it printed up to then."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "dvds", "up", "--no-ui",
         env=environment(env, unset), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
@@ -155,7 +119,7 @@ async def dvds_up(env: dict[str, str], unset: tuple[str, ...] = ()) -> AsyncIter
                 line = (await process.stdout.readline()).decode()
                 assert line, f"dvds up exited early: {seen}"
                 seen.append(line)
-        yield
+        yield seen
     finally:
         process.send_signal(signal.SIGINT)
         async with asyncio.timeout(60):

@@ -2,9 +2,10 @@
 replay test (tests/test_replay.py): `python -m tests.helpers.record_histories`.
 
 Record only a NEW case, for a new path guarded by `workflow.patched(...)` (README: Changing
-workflow code safely): `python -m tests.helpers.record_histories signed` records that one. The
-files already there stand for cases already running and are never re-recorded (the cases
-recorded before signed proofs started unsigned; today's worker refuses such a start).
+workflow code safely): name it (`python -m tests.helpers.record_histories signed`) to record
+that one, leaving the others as they were recorded. The files already there stand for cases
+already running and are never re-recorded (those recorded before signed proofs started
+unsigned, with no operator; today's worker refuses such a start).
 Payloads are encrypted with the fixed, test-only key ring in tests/histories/keys.json.
 """
 
@@ -101,6 +102,22 @@ async def _historical_referred(handle: WorkflowHandle[Any, Any]) -> None:
     await submit(handle, Task.remedial_disclosure, "DO400")
 
 
+async def _referral_due(handle: WorkflowHandle[Any, Any]) -> None:
+    """A new application declined, a failure confirmed, referred and closed: the referral's
+    due time is set on the case while the referral waits, and unset once filed."""
+    from states.roles import Task
+    from tests.helpers.cases import referred, submit
+
+    await submit(handle, Task.research, "R100")
+    await submit(handle, Task.risk_assessment, "RA200")
+    await submit(handle, Task.decision, "DM300", "decision_decline")
+    await submit(handle, Task.review, "RV500", "review_failure")
+    await submit(handle, Task.failure_confirmation, "PS600")
+    await referred(handle)
+    await submit(handle, Task.iopc_decision, "PS600")
+    await submit(handle, Task.remedial_disclosure, "DO400")
+
+
 def _historical_input() -> Any:
     from dvds.importer.rows import ImportRow, RowContext, parse_row
 
@@ -119,12 +136,16 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[WorkflowHandle[Any, Any]], Awai
     "withdrawn": ({}, _withdrawn),
     "escalated": ({"short_policy": True}, _escalated),
     "historical_referred": ({"historical": True}, _historical_referred),
+    "referral_due": ({}, _referral_due),  # with the search-attribute-referral-due patch
     # Signed proofs: the start's proof checked by a local activity, each task's kept in its record.
     "signed": ({"signed": True}, _disclosed),
 }
 
 
 async def record(client: Client, home: Path, names: list[str]) -> None:
+    unknown = sorted(set(names) - set(CASES))
+    if unknown:
+        raise SystemExit(f"no recorded case called {', '.join(unknown)}; the cases are {', '.join(CASES)}")
     from dvds.settings import Settings
     from dvds.staff.directory import read_staff
     from states.record import CaseInput
@@ -161,9 +182,8 @@ async def main() -> None:
     from workflows import search
 
     names = sys.argv[1:]
-    unknown = [n for n in names if n not in CASES]
-    if not names or unknown:
-        raise SystemExit(f"name the new case(s) to record, from: {', '.join(CASES)} (unknown: {unknown})")
+    if not names:
+        raise SystemExit(f"name the new case(s) to record, from: {', '.join(CASES)}")
     HISTORIES.mkdir(exist_ok=True)
     if not KEYS.exists():
         KEYS.write_text(KeyRing.generate().model_dump_json(indent=1) + "\n")

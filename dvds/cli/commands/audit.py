@@ -36,7 +36,10 @@ def _by(entry: Entry) -> str:
 def _print_timeline(timeline: Timeline) -> None:
     from dvds.cli.output import console, table, when
 
-    console.print(f"[bold]{timeline.ref}[/]  run {timeline.run_id}  {timeline.status}  (from the {timeline.source})")
+    runs = f" (the last of {len(timeline.runs)} runs)" if len(timeline.runs) > 1 else ""
+    console.print(
+        f"[bold]{timeline.ref}[/]  run {timeline.run_id}{runs}  {timeline.status}  (from the {timeline.source})"
+    )
     console.print("path: " + " -> ".join(timeline.path))
     table(
         "Timeline",

@@ -30,6 +30,7 @@ def up(
     from dvds.cli.output import fail
     from dvds.connection.keys import KeysError, load_keys
     from dvds.connection.server import ServerError
+    from dvds.monitoring.serving import MetricsError
     from dvds.staff.credentials import CredentialError
     from dvds.staff.directory import StaffFile, StaffFileError
     from dvds.web.codec_server import CodecServerError, load_codec_token
@@ -45,7 +46,7 @@ def up(
         fail(str(err))
     try:
         asyncio.run(_up(config, ui, keys, staff, token, web))
-    except (CodecServerError, WebServerError, ServerError) as err:
+    except (CodecServerError, WebServerError, ServerError, MetricsError) as err:
         fail(str(err))
 
 
@@ -75,9 +76,10 @@ async def _up(config: Settings, ui: bool, keys: KeyRing, staff: StaffFile, token
     from dvds.connection.client import connect
     from dvds.connection.codec import EncryptionCodec
     from dvds.connection.server import EmbeddedServer
+    from dvds.monitoring.serving import exposing_metrics, telemetry
     from dvds.web.codec_server import codec_server, start_codec_server, stop_codec_server
     from dvds.web.serve import serving_inbox
-    from worker import build_worker
+    from worker import case_workers
 
     logger = structlog.get_logger()
     codec = None
@@ -92,10 +94,14 @@ async def _up(config: Settings, ui: bool, keys: KeyRing, staff: StaffFile, token
         await server.start()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        client = await connect(config, server.address, keys)
-        worker = build_worker(client, config, staff=staff)
+        found = telemetry(config)
+        client = await connect(config, server.address, keys, runtime=found.runtime)
         await ensure_archive_schedule(client, config)
-        async with worker, serving_inbox(client, config, staff, web) as inbox:
+        async with (
+            case_workers(client, config, staff=staff, metrics=found.metrics) as worker,
+            serving_inbox(client, config, staff, web, metrics=found.metrics) as inbox,
+            exposing_metrics(config, found, client) as metrics_address,
+        ):
             typer.echo(f"Temporal server: {server.address} (data in {config.home})")
             if ui:
                 typer.echo(f"Web UI: {server.ui_address}")
@@ -103,6 +109,8 @@ async def _up(config: Settings, ui: bool, keys: KeyRing, staff: StaffFile, token
                 typer.echo(f"Codec server: {codec_endpoint} (token in {where}; see README)")
             if inbox:
                 typer.echo(f"Staff inbox: {inbox} (sign in with a staff id; see README)")
+            if metrics_address:
+                typer.echo(f"Metrics: {metrics_address} (Prometheus; see README: Monitoring)")
             typer.echo(f"Closed cases archived daily into {config.archive_dir} (dvds audit verify)")
             typer.echo("Worker running. Ctrl-C stops both.")
             logger.info("dvds up", address=server.address, task_queue=worker.task_queue)

@@ -20,6 +20,7 @@ def web(ctx: typer.Context) -> None:
 
     from dvds.cli.output import fail
     from dvds.connection.keys import KeysError
+    from dvds.monitoring.serving import MetricsError
     from dvds.staff.directory import StaffFile, StaffFileError
     from dvds.web.serve import WebServerError
 
@@ -27,7 +28,7 @@ def web(ctx: typer.Context) -> None:
     try:
         staff = StaffFile(config.staff_path)
         asyncio.run(_serve(config, staff))
-    except (KeysError, StaffFileError, WebServerError) as err:
+    except (KeysError, StaffFileError, WebServerError, MetricsError) as err:
         fail(str(err))
 
 
@@ -36,14 +37,22 @@ async def _serve(config: Settings, staff: StaffFile) -> None:
     import signal
 
     from dvds.connection.client import connect
+    from dvds.monitoring.serving import exposing_metrics, telemetry
     from dvds.web.serve import serving_inbox
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with serving_inbox(await connect(config), config, staff) as address:
+    found = telemetry(config)
+    client = await connect(config, runtime=found.runtime)
+    async with (
+        serving_inbox(client, config, staff, metrics=found.metrics) as address,
+        exposing_metrics(config, found, client) as metrics_address,
+    ):
         typer.echo(f"Staff inbox: {address} (Ctrl-C stops it)")
+        if metrics_address:
+            typer.echo(f"Metrics: {metrics_address}")
         try:
             await stop.wait()
         finally:
