@@ -43,15 +43,16 @@ class TestWheel:
             assert needed in names, needed
 
     async def test_installed_dvds_up_runs_a_case(self, tmp_path: Path) -> None:
-        """From an empty folder: `dvds up` starts, the inbox answers, a case starts and takes a task."""
+        """From an empty folder: `dvds up` starts, the inbox answers, staff enrol, a case starts and takes a task."""
         bin_dir = install(build_wheel(tmp_path / "dist"), tmp_path / "venv")
         elsewhere = tmp_path / "elsewhere"
         elsewhere.mkdir()
         env = {key: value for key, value in os.environ.items() if not key.startswith(("DVDS_", "TEMPORAL_"))}
         port = free_port()
-        env.update({"DVDS_HOME": str(elsewhere / "home"), "DVDS_SERVER_PORT": str(port),
-                    "DVDS_WEB_PORT": str(free_port()), "TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
-                    "PYTHONPATH": ""})
+        # HOME too: each person's signing key goes to ~/.config/dvds/credentials.
+        env.update({"HOME": str(elsewhere / "person"), "DVDS_HOME": str(elsewhere / "home"),
+                    "DVDS_SERVER_PORT": str(port), "DVDS_WEB_PORT": str(free_port()),
+                    "TEMPORAL_ADDRESS": f"127.0.0.1:{port}", "PYTHONPATH": ""})
         up = await asyncio.create_subprocess_exec(
             str(bin_dir / "dvds"), "up", "--no-ui", cwd=elsewhere, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
@@ -75,6 +76,8 @@ class TestWheel:
                 return out.decode()
 
             examples = ROOT / "examples"
+            for staff_id in ("OP1", "R100"):
+                await run("staff", "enrol", staff_id)
             ref = (await run("case", "start", "--file", str(examples / "application.json"), "--actor", "OP1")).strip()
             done = await run("task", "complete", ref, "research", "--actor", "R100", "--role", "researcher",
                              "--file", str(examples / "tasks" / "research.json"))
