@@ -32,6 +32,7 @@ from dvds.settings import Settings
 from dvds.staff.directory import read_staff
 from dvds.staff.signing import Ed25519Verifier
 from states.admission import start_claim
+from states.case_ref import CASE_REF_RULE, is_case_ref
 from states.messages import TaskInput
 from states.proof import CASE_START, Claim, ProofRefusal, ProofRule, Verifier, WebChannel, proof_refusal
 from states.record import CaseInput
@@ -168,7 +169,7 @@ async def verify_case(
     """Every run of one case: from the server, or (once the server has none) from the archive."""
     checker = _Checker(directory, verifier)
     try:
-        runs = await case_runs(client, _quoted(ref))
+        runs = await case_runs(client, _checked_ref(ref))
     except RPCError as err:
         if err.status is not RPCStatusCode.NOT_FOUND:
             raise CaseError(f"the server refused the request ({err.status.name})") from None
@@ -204,9 +205,9 @@ async def verify_all(
                                                    f"archive ({archived} cases not on the server)"])
 
 
-def _quoted(ref: str) -> str:
-    if not ref.replace("-", "").isalnum():
-        raise CaseError("ref: not a case reference (e.g. DVDS-2026-00001234)")
+def _checked_ref(ref: str) -> str:
+    if not is_case_ref(ref):
+        raise CaseError(f"ref: not a case reference ({CASE_REF_RULE})")
     return ref
 
 
