@@ -104,12 +104,13 @@ def timed_plan(export: bytes, policy: DeadlinePolicy, phase: Phase) -> Plan:
 
 
 async def engine_import(cases: CaseClient, rows: list[ImportRow], worker: WorkerProcess, concurrency: int,
-                        within: float, phase: Phase) -> None:
-    """The importer's own entry point, in-process, on these rows of the plan."""
+                        within: float, phase: Phase, backlog: int | None = None) -> None:
+    """The importer's own entry point, in-process, on these rows of the plan (paced on the
+    task queue's backlog when `backlog` is given, as `dvds import` is)."""
     before = worker.status().get("activities", 0)
     began = time.perf_counter()
     part = Plan(rows_read=len(rows), to_start=rows)
-    tally = await run_import(cases, part, tally_for(part), concurrency)
+    tally = await run_import(cases, part, tally_for(part), concurrency, backlog=backlog)
     if tally.rejects or tally.already_imported:
         raise RuntimeError(f"the import did not start every row: {tally.counts()}")
     await worker.wait_for_activities(before + len(tally.started), within)

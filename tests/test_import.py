@@ -71,7 +71,7 @@ async def import_json(path: Path, env: dict[str, str], *args: str, code: int = 0
     result = await dvds("import", str(path), "--json", *args, env=env, timeout=240)
     assert result.code == code, result.err
     summary: dict[str, Any] = json.loads(result.out)
-    counted = summary.get("started", 0) + summary.get("already_imported", 0) + summary.get("valid", 0)
+    counted = sum(summary.get(key, 0) for key in ("started", "already_imported", "changed", "valid"))
     assert counted + summary["rejected"] == summary["rows_read"], "every row read is counted once"
     return summary
 
@@ -132,7 +132,8 @@ class TestImport:
             assert (again["started"], again["already_imported"], again["rejected"]) == (0, 12, 3)
 
     async def test_ref_taken_by_another_case_is_rejected(self, client: Client, tmp_path: Path) -> None:
-        """A case_ref already used on the server by a new case, or by a different row, is a reject."""
+        """A case_ref already used on the server by a new case is a reject; one imported from a
+        different row is changed since import, named by field."""
         prefix = new_prefix()
         path = sample_file(tmp_path, prefix)
         async with running_worker(client, tmp_path) as worker:
@@ -144,10 +145,11 @@ class TestImport:
             edited = tmp_path / "edited.csv"
             edited.write_text(path.read_text().replace("No decision recorded.", "Edited note."))
             second = await import_json(edited, env, "--rejects", str(tmp_path / "r.csv"), code=1)
-            assert (second["started"], second["already_imported"], second["rejected"]) == (0, 10, 2)
+            assert (second["started"], second["already_imported"], second["changed"], second["rejected"]) == (
+                0, 10, 1, 1)
             reasons = (tmp_path / "r.csv").read_text()
             assert "case_ref: already used on this server by a case not imported from an export" in reasons
-            assert "case_ref: already used on this server by a case imported from a different row" in reasons
+            assert "changed since import: notes" in reasons
 
 
 class TestInterrupted:
@@ -203,7 +205,7 @@ class TestInterrupted:
             assert 10 <= first < 40
             rerun = await run_import(cases, plan, tally_for(plan), concurrency=4)
             assert rerun.counts() == {"rows_read": 40, "started": 40 - len(rerun.already_imported),
-                                      "already_imported": len(rerun.already_imported), "rejected": 0}
+                                      "already_imported": len(rerun.already_imported), "changed": 0, "rejected": 0}
             # Rows whose start was in flight when cancelled may have started too: never fewer.
             assert len(rerun.already_imported) >= first
 

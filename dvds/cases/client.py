@@ -28,6 +28,7 @@ from dvds.connection.client import connect
 from dvds.errors import ReadableError
 from dvds.settings import Settings
 from dvds.staff.signers import Signer
+from states.case_ref import CASE_REF_RULE, case_ref, is_case_ref, workflow_id
 from states.messages import CaseFile, TaskInput
 from states.models import Application
 from states.policy import DeadlinePolicy, default_policy
@@ -137,7 +138,7 @@ class CaseClient:
                 CASE_WORKFLOW,
                 case,
                 result_type=CaseSnapshot,
-                id=case.ref,
+                id=workflow_id(case.ref),
                 task_queue=self.settings.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
@@ -186,7 +187,9 @@ class CaseClient:
     # ---- reading ---------------------------------------------------------------
 
     def handle(self, ref: str) -> WorkflowHandle[Any, CaseSnapshot]:
-        return self.client.get_workflow_handle(ref, result_type=CaseSnapshot)
+        if not is_case_ref(ref):
+            raise CaseError(f"ref: {CASE_REF_RULE}")
+        return self.client.get_workflow_handle(workflow_id(ref), result_type=CaseSnapshot)
 
     async def snapshot(self, ref: str) -> CaseSnapshot:
         handle = self.handle(ref)
@@ -228,7 +231,7 @@ class CaseClient:
             attrs = execution.typed_search_attributes
             listings.append(
                 CaseListing(
-                    ref=execution.id,
+                    ref=_ref_of(execution.id),
                     state=attrs.get(search.STATE) or "unknown",
                     route=attrs.get(search.ROUTE),
                     risk_level=attrs.get(search.RISK_LEVEL),
@@ -253,6 +256,14 @@ class CaseClient:
         cases = [c for c in await self.list_cases(query, limit) if c.pending_tasks]
         far = datetime.max.replace(tzinfo=UTC)
         return sorted(cases, key=lambda c: (c.priority or "9", c.next_due or far, c.ref))
+
+
+def _ref_of(execution_id: str) -> str:
+    """The case reference of a case's workflow id (states/case_ref.py)."""
+    try:
+        return case_ref(execution_id)
+    except ValueError:
+        return execution_id  # not an id a reference gives; shown as it is
 
 
 async def _refused_message(handle: WorkflowHandle[Any, Any]) -> str:

@@ -31,7 +31,8 @@ def progress_bar(console: Console) -> Progress:
         BarColumn(),
         MofNCompleteColumn(),
         RateColumn(),
-        TextColumn("started {task.fields[started]}, already {task.fields[already]}, rejected {task.fields[rejected]}"),
+        TextColumn("started {task.fields[started]}, already {task.fields[already]}, changed {task.fields[changed]}, "
+                   "rejected {task.fields[rejected]}"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console,
@@ -50,6 +51,7 @@ class ProgressFeed:
             completed=tally.done,
             started=len(tally.started),
             already=len(tally.already_imported),
+            changed=len(tally.changed),
             rejected=len(tally.rejects),
         )
 
@@ -60,6 +62,7 @@ class ProgressFeed:
             completed=tally.done,
             started=len(tally.started),
             already=len(tally.already_imported),
+            changed=len(tally.changed),
             rejected=len(tally.rejects),
         )
 
@@ -74,6 +77,7 @@ def summary_table(counts: dict[str, int], dry_run: bool, seconds: float) -> Tabl
         "valid": "valid (would start or match an imported case)",
         "started": "cases started",
         "already_imported": "already imported (nothing started)",
+        "changed": "changed since import (nothing restarted; see the rejects file)",
         "rejected": "rejected (see the rejects file)",
     }
     for key, label in labels.items():

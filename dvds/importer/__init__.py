@@ -3,6 +3,7 @@
 table.py and xlsx.py read a CSV or Excel export as records; profile.py says how the export
 names our fields and writes our words and dates (profile_writer.py starts one from a file);
 rows.py turns one row into a case input or a reject reason; export.py plans the whole file;
-changes.py compares rows with the cases already imported; run.py starts the cases.
-All but run.py are pure.
+changes.py compares rows with the cases already imported; files.py plans a file as both faces
+take it; run.py starts the cases, paced on the worker's backlog (pacing.py).
+All but files.py, pacing.py and run.py are pure.
 """

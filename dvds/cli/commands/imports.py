@@ -1,4 +1,5 @@
-"""`dvds import FILE.csv` and `dvds demo-data`: the historical review's applications."""
+"""`dvds import FILE` (CSV or Excel, through a column profile) and `dvds demo-data`: the
+historical review's applications."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dvds.cli.context import settings
 
 if TYPE_CHECKING:
     from dvds.importer.export import Plan
+    from dvds.importer.profile import ColumnProfile
     from dvds.importer.run import Tally
     from dvds.settings import Settings
     from dvds.staff.signers import MemberSigner
@@ -21,25 +23,33 @@ if TYPE_CHECKING:
 
 def import_(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help="The force's export, CSV (UTF-8, with or without a byte-order mark)"),
+    file: Path = typer.Argument(..., help="The force's export: CSV (UTF-8, with or without a byte-order mark) "
+                                "or Excel .xlsx"),
+    profile: Path | None = typer.Option(None, help="Column profile (TOML): the export's headers, words and date "
+                                        "formats for our fields"),
+    sheet: str | None = typer.Option(None, help="The workbook's sheet to read (default: the first)"),
+    write_profile: Path | None = typer.Option(None, "--write-profile", help="Write a starting profile for this "
+                                              "file here (its headers, with every unmatched header and word "
+                                              "listed) and start nothing"),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check every row; start nothing"),
     rejects: Path | None = typer.Option(None, help="Where to write rejected rows (default FILE.rejects.csv)"),
     concurrency: int = typer.Option(16, min=1, max=256, help="Cases started at once"),
+    backlog: int = typer.Option(400, min=1, help="Hold starts while more first tasks than this wait for the worker"),
     actor: str | None = typer.Option(None, help="Staff id of the operator running the import (each case "
                                      "started is then signed with their credential)"),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON"),
 ) -> None:
     """Start a historical case for each valid row; report every other row with its line and
-    reason. Running it again starts nothing new, and finishes an interrupted import."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
+    reason, and each row changed since it was imported with the names of the fields that
+    changed. Running it again starts nothing new, and finishes an interrupted import."""
     from dvds.cases.client import load_policy
     from dvds.cli.output import errors, fail, run
     from dvds.cli.signing import signer_for
-    from dvds.importer.export import ExportError, plan_import
+    from dvds.errors import ReadableError
+    from dvds.importer.errors import ExportError
+    from dvds.importer.files import digest_key, plan_file
+    from dvds.importer.profile import read_profile
     from dvds.importer.rejects import write_rejects
-    from dvds.importer.rows import RowContext
     from dvds.importer.run import tally_for
     from states.record import Actor
     from states.roles import Role
@@ -49,15 +59,21 @@ def import_(
     except (FileNotFoundError, IsADirectoryError):
         fail(f"file: {file} is not a readable file", 2)
     config = settings(ctx)
-    policy = load_policy(config)
-    context = RowContext(today=datetime.now(ZoneInfo(policy.timezone)).date(), timezone=policy.timezone)
     try:
-        plan = plan_import(data, context)
+        columns = read_profile(profile) if profile is not None else None
+        if write_profile is not None:
+            _write_profile(data, file.name, sheet, columns, write_profile)
+            return
+        policy = load_policy(config)
+        plan = plan_file(data, file.name, policy, profile=columns, sheet=sheet,
+                         key=None if dry_run else digest_key(config))
     except ExportError as err:
         fail(str(err), 2)
+    except ReadableError as err:
+        fail(str(err))
     rejects_path = rejects or file.with_name(file.stem + ".rejects.csv")
     tally = tally_for(plan)
-    write_rejects(rejects_path, tally.rejects)
+    write_rejects(rejects_path, tally.not_started())
     if dry_run:
         counts = {"rows_read": plan.rows_read, "valid": len(plan.to_start) + len(plan.repeats),
                   "rejected": len(plan.rejects)}
@@ -67,17 +83,34 @@ def import_(
     signer = signer_for(ctx, actor) if actor else None
     began = time.monotonic()
     try:
-        run(_import(config, plan, tally, concurrency, operator, signer))
+        run(_import(config, plan, tally, concurrency, backlog, operator, signer))
     except KeyboardInterrupt:
         errors.print(f"interrupted after {tally.done} of {tally.rows_read} rows "
                      f"(at least {len(tally.started)} cases started); run the same command again to finish")
         raise typer.Exit(130) from None
     finally:
-        write_rejects(rejects_path, tally.rejects)
+        write_rejects(rejects_path, tally.not_started())
     _finish(tally.counts(), tally, rejects_path, False, time.monotonic() - began, json_out)
 
 
-async def _import(config: Settings, plan: Plan, tally: Tally, concurrency: int, actor: Actor | None,
+def _write_profile(data: bytes, name: str, sheet: str | None, base: ColumnProfile | None, out: Path) -> None:
+    from dvds.cli.output import errors, fail
+    from dvds.importer.files import check_kind
+    from dvds.importer.profile_writer import starting_profile
+
+    check_kind(name, data, sheet)
+    text = starting_profile(data, sheet, base)
+    try:
+        with out.open("x", encoding="utf-8") as handle:  # never over a profile a person has been finishing
+            handle.write(text)
+    except FileExistsError:
+        fail(f"write-profile: {out} exists; give a new file name", 2)
+    except OSError as err:
+        fail(f"write-profile: cannot write {out} ({err.strerror})", 2)
+    errors.print(f"wrote a starting profile to {out}: check it, then import with --profile {out}")
+
+
+async def _import(config: Settings, plan: Plan, tally: Tally, concurrency: int, backlog: int, actor: Actor | None,
                   signer: MemberSigner | None) -> None:
     import structlog
     from rich.console import Console
@@ -94,7 +127,7 @@ async def _import(config: Settings, plan: Plan, tally: Tally, concurrency: int, 
     with progress_bar(Console(stderr=True)) as progress:
         feed = ProgressFeed(progress, tally)
         try:
-            await run_import(cases, plan, tally, concurrency, actor, on_row=feed)
+            await run_import(cases, plan, tally, concurrency, actor, on_row=feed, backlog=backlog)
         except* RPCError as group:
             first = group.exceptions[0]
             status = first.status.name if isinstance(first, RPCError) else "error"
@@ -117,9 +150,11 @@ def _finish(counts: dict[str, int], tally: Tally, rejects_path: Path, dry_run: b
                                "rejects_file": str(rejects_path)}, indent=2))
     else:
         console.print(summary_table(counts, dry_run, seconds))
-        if counts["rejected"]:
-            console.print(f"Rejected rows, with line and reason: {rejects_path}")
-    if counts["rejected"]:
+        for change in tally.changed:  # field names only: the values are personal data
+            console.print(f"line {change.line}: {change.case_ref} {change.reason}; nothing restarted", highlight=False)
+        if counts["rejected"] or counts.get("changed"):
+            console.print(f"Rows not started, with line and reason: {rejects_path}")
+    if counts["rejected"] or counts.get("changed"):
         raise typer.Exit(1)
 
 
