@@ -218,13 +218,22 @@ class CaseClient:
         except RPCError as err:
             raise CaseError(_rpc_message(ref, err)) from None
 
-    async def list_cases(self, query: str = "", limit: int | None = None) -> list[CaseListing]:
-        # A run the worker refused (not encrypted under the ring, or a start it could not take)
-        # is not a case, whatever attributes its starter gave it: the worker marks it refused.
+    def case_query(self, query: str = "") -> str:
+        """`query` narrowed to cases. A run the worker refused (not encrypted under the ring,
+        or a start it could not take) is not a case, whatever attributes its starter gave it:
+        the worker marks it refused."""
         clauses = [f"WorkflowType = '{CASE_WORKFLOW}'", f"DvdsState != '{search.REFUSED}'"]
-        clauses += [f"({query})"] if query else []
+        return " AND ".join(clauses + ([f"({query})"] if query else []))
+
+    async def count_cases(self, query: str = "") -> int:
+        try:
+            return (await self.client.count_workflows(self.case_query(query))).count
+        except RPCError as err:
+            raise CaseError(_rpc_message("", err)) from None
+
+    async def list_cases(self, query: str = "", limit: int | None = None) -> list[CaseListing]:
         listings = []
-        async for execution in self.client.list_workflows(" AND ".join(clauses), limit=limit, page_size=1000):
+        async for execution in self.client.list_workflows(self.case_query(query), limit=limit, page_size=1000):
             attrs = execution.typed_search_attributes
             listings.append(
                 CaseListing(

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
-from dvds.audit.report import build_report, gather_snapshots
+from dvds.audit.visibility_report import visibility_report
 from dvds.cases.queries import build_query
 from dvds.web.deps import Cases
 from dvds.web.identity import SignedIn
@@ -75,10 +75,10 @@ async def report(request: Request, me: Overseer, cases: Cases, received_from: st
                  received_to: str | None = None, historical: str | None = None) -> Response:
     start, end = _day(received_from, "received_from"), _day(received_to, "received_to")
     flag = _flag(historical)
-    snapshots = await gather_snapshots(cases, build_query(historical=flag, received_from=start, received_to=end))
+    query = build_query(historical=flag, received_from=start, received_to=end)
     filters = {"received_from": start and start.isoformat(), "received_to": end and end.isoformat(),
                "historical": flag}
-    result = build_report(snapshots, datetime.now(UTC), cases.policy.timezone, filters)
+    result = await visibility_report(cases, query, datetime.now(UTC), cases.policy.timezone, filters)
     return render(request, "report.html", report=result,
                   form={"received_from": received_from or "", "received_to": received_to or "",
                         "historical": historical or ""})
