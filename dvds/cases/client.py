@@ -6,6 +6,7 @@ updates, reads snapshots, and lists cases and pending tasks through visibility q
 
 from __future__ import annotations
 
+import base64
 import secrets
 import tomllib
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
+    WorkflowExecution,
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
@@ -33,7 +35,7 @@ from states.models import Application
 from states.policy import DeadlinePolicy, default_policy
 from states.proof import CASE_START
 from states.record import Actor, CaseInput, CaseSnapshot
-from states.roles import Role, Task
+from states.roles import TASK_ROLE, Role, Task
 from states.tasks import TASK_MODEL
 from workflows import search
 
@@ -64,6 +66,11 @@ class CaseListing(BaseModel):
     next_due: datetime | None
     priority: str | None
     received_at: datetime | None
+
+
+class CasePage(BaseModel):
+    cases: list[CaseListing]
+    next_token: str | None
 
 
 def load_policy(settings: Settings) -> DeadlinePolicy:
@@ -232,36 +239,59 @@ class CaseClient:
             raise CaseError(_rpc_message("", err)) from None
 
     async def list_cases(self, query: str = "", limit: int | None = None) -> list[CaseListing]:
-        listings = []
-        async for execution in self.client.list_workflows(self.case_query(query), limit=limit, page_size=1000):
-            attrs = execution.typed_search_attributes
-            listings.append(
-                CaseListing(
-                    ref=execution.id,
-                    state=attrs.get(search.STATE) or "unknown",
-                    route=attrs.get(search.ROUTE),
-                    risk_level=attrs.get(search.RISK_LEVEL),
-                    historical=bool(attrs.get(search.HISTORICAL)),
-                    overdue=bool(attrs.get(search.OVERDUE)),
-                    pending_tasks=list(attrs.get(search.PENDING_TASKS) or []),
-                    next_due=attrs.get(search.NEXT_DUE),
-                    priority=attrs.get(search.PRIORITY),
-                    received_at=attrs.get(search.RECEIVED),
-                )
-            )
-        return listings
+        return [listing(e) async for e in self.client.list_workflows(self.case_query(query), limit=limit,
+                                                                     page_size=1000)]
+
+    async def page_cases(self, query: str = "", size: int = 100, token: str | None = None) -> CasePage:
+        """One page of the cases `query` matches, in the server's order (newest first)."""
+        try:
+            server = base64.urlsafe_b64decode(token.encode()) if token else None
+        except ValueError:
+            raise CaseError("page-token: not a page token this list gave") from None
+        iterator = self.client.list_workflows(self.case_query(query), page_size=size, next_page_token=server)
+        try:
+            await iterator.fetch_next_page()
+        except RPCError as err:
+            if err.status is RPCStatusCode.INVALID_ARGUMENT and token:
+                raise CaseError("page-token: not a page token this list gave") from None
+            raise CaseError(_rpc_message("", err)) from None
+        more = iterator.next_page_token
+        return CasePage(cases=[listing(e) for e in iterator.current_page or []],
+                        next_token=base64.urlsafe_b64encode(more).decode() if more else None)
+
+    def work_query(self, roles: list[str] | None = None) -> str:
+        """Open cases of this deployment waiting on a task for any of `roles` (any role when None)."""
+        # Scoped to this deployment's task queue: other deployments (or test runs) may
+        # share the namespace, and their cases are not this team's work.
+        query = f"ExecutionStatus = 'Running' AND TaskQueue = '{self.settings.task_queue.replace(chr(39), '')}'"
+        names = [_quoted(r) for r in roles] if roles else sorted({str(r) for r in TASK_ROLE.values()})
+        return query + f" AND {search.PENDING_ROLES.name} IN ({', '.join(repr(n) for n in names)})"
 
     async def pending_tasks(self, role: str | None = None, limit: int | None = None) -> list[CaseListing]:
         """Open cases waiting on a task, in the order staff should take them: the
         historical review queue by priority, then nearest deadline first."""
         # Scoped to this deployment's task queue: other deployments (or test runs) may
         # share the namespace, and their cases are not this team's work.
-        query = f"ExecutionStatus = 'Running' AND TaskQueue = '{self.settings.task_queue.replace(chr(39), '')}'"
-        if role:
-            query += f" AND DvdsPendingRoles = '{_quoted(role)}'"
-        cases = [c for c in await self.list_cases(query, limit) if c.pending_tasks]
+        cases = [c for c in await self.list_cases(self.work_query([role] if role else None), limit) if c.pending_tasks]
         far = datetime.max.replace(tzinfo=UTC)
         return sorted(cases, key=lambda c: (c.priority or "9", c.next_due or far, c.ref))
+
+
+def listing(execution: WorkflowExecution) -> CaseListing:
+    """A case as visibility lists it."""
+    attrs = execution.typed_search_attributes
+    return CaseListing(
+        ref=execution.id,
+        state=attrs.get(search.STATE) or "unknown",
+        route=attrs.get(search.ROUTE),
+        risk_level=attrs.get(search.RISK_LEVEL),
+        historical=bool(attrs.get(search.HISTORICAL)),
+        overdue=bool(attrs.get(search.OVERDUE)),
+        pending_tasks=list(attrs.get(search.PENDING_TASKS) or []),
+        next_due=attrs.get(search.NEXT_DUE),
+        priority=attrs.get(search.PRIORITY),
+        received_at=attrs.get(search.RECEIVED),
+    )
 
 
 async def _refused_message(handle: WorkflowHandle[Any, Any]) -> str:

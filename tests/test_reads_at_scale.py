@@ -1,6 +1,7 @@
-"""The audit report counted in visibility gives the same figures as the reference (every
-case's snapshot), on a few hundred imported cases and a few driven ones; cases from before
-the report facts are read the old way, counted as such, and publish the facts when they act."""
+"""Reads at scale, on a few hundred imported cases and a few driven ones: the audit report
+counted in visibility gives the same figures as the reference (every case's snapshot); cases
+from before the report facts are read the old way, counted as such, and publish the facts
+when they act; the work lists read a page at a time, in the reference's order."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from temporalio.client import Client
 import worker as worker_module
 from dvds.audit.report import AuditReport, build_report, gather_snapshots
 from dvds.audit.visibility_report import visibility_report
-from dvds.cases.client import CaseClient
+from dvds.cases import paging
+from dvds.cases.client import CaseClient, CaseError, CaseListing
+from dvds.cases.paging import WorkQueue
 from dvds.importer.demo_data import write_demo_export
 from dvds.importer.export import plan_import
 from dvds.importer.rows import RowContext
@@ -73,6 +76,7 @@ class World:
     query: str
     old_refs: list[str]
     total: int
+    queue: str  # today's worker's
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +111,7 @@ async def world(env, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
             return await cases.count_cases(query) == total
 
         await eventually(all_listed, 60, "visibility listing every case")
-        yield World(cases, query, old_refs, total)
+        yield World(cases, query, old_refs, total, worker.task_queue)
 
 
 def case_workers_on(client: Client, home: Path, queue: str) -> Any:
@@ -161,3 +165,40 @@ class TestReportFromVisibility:
 
         counted = await eventually(same, 60, "the counted report matching the reference")
         assert counted.counted_by_snapshot == len(world.old_refs) - 1
+
+
+def _work_order(case: CaseListing) -> tuple[str, datetime]:
+    return (case.priority or "9", case.next_due or datetime.max.replace(tzinfo=UTC))
+
+
+class TestPagedWork:
+    """The pending tasks a page at a time: every case once, in work order, counted."""
+
+    async def _pages(self, cases: CaseClient, query: str, size: int) -> tuple[list[CaseListing], int, int]:
+        queue = WorkQueue(cases, query)
+        page = await queue.page(size)
+        found, pages = list(page.cases), 1
+        while page.next_token:
+            page = await queue.page(size, page.next_token)
+            found += page.cases
+            pages += 1
+        return found, page.total, pages
+
+    @pytest.mark.parametrize("listable", [400, 25], ids=["windows listed", "ties paged by the server"])
+    async def test_pages_make_the_whole_queue(self, world: World, listable: int,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+        """Pages of 37 together are the reference's whole queue, each case once, by priority then deadline."""
+        monkeypatch.setattr(paging, "LISTABLE", listable)
+        cases = CaseClient(world.cases.client, Settings(task_queue=world.queue), signer=SIGNER)
+        reference = await cases.pending_tasks("reviewer")
+        found, total, pages = await self._pages(cases, cases.work_query(["reviewer"]), 37)
+        assert sorted(c.ref for c in found) == sorted(c.ref for c in reference)
+        assert total == len(reference) and pages == -(-total // 37)
+        assert [_work_order(c) for c in found] == sorted(_work_order(c) for c in found)
+        if listable == 400:  # no ties paged by the server: the reference's order exactly
+            assert [c.ref for c in found] == [c.ref for c in reference]
+
+    async def test_a_token_from_elsewhere_is_refused(self, world: World) -> None:
+        """A page token that no list gave is refused, naming the field."""
+        with pytest.raises(CaseError, match="page-token"):
+            await WorkQueue(world.cases, world.cases.work_query()).page(10, "not-a-token")
