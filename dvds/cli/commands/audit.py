@@ -33,7 +33,8 @@ def _by(entry: Entry) -> str:
     return "the case"
 
 
-def _print_timeline(timeline: Timeline) -> None:
+def _print_timeline(timeline: Timeline, raw: bool) -> None:
+    from dvds.audit.timeline import for_people
     from dvds.cli.output import console, table, when
 
     runs = f" (the last of {len(timeline.runs)} runs)" if len(timeline.runs) > 1 else ""
@@ -48,7 +49,7 @@ def _print_timeline(timeline: Timeline) -> None:
             (when(e.at), e.kind, e.what, _by(e),
              (e.outcome or "") + (f" {when(e.finished_at)}" if e.finished_at and e.finished_at != e.at else ""),
              e.attempts if e.attempts else "", e.state or "")
-            for e in timeline.entries
+            for e in for_people(timeline.entries, raw)
         ],
     )
 
@@ -62,6 +63,7 @@ def history(
     submissions: bool = typer.Option(
         False, "--submissions", help="Include what staff submitted and the application: PERSONAL DATA"
     ),
+    raw: bool = typer.Option(False, "--raw", help="Every entry, state entries as the search attributes they set"),
     directory: Path | None = typer.Option(None, "--dir", help=DIR_HELP),
 ) -> None:
     """A case's timeline from the server's event history (or the archive).
@@ -82,7 +84,7 @@ def history(
     elif json_out:
         emit_json(timeline)
     else:
-        _print_timeline(timeline)
+        _print_timeline(timeline, raw)
 
 
 @app.command()
