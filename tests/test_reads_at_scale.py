@@ -15,21 +15,22 @@ from typing import Any
 import pytest
 from temporalio import workflow
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 import worker as worker_module
 from dvds.audit.report import AuditReport, build_report, gather_snapshots
 from dvds.audit.visibility_report import visibility_report
 from dvds.cases import paging
-from dvds.cases.client import CaseClient, CaseError, CaseListing
+from dvds.cases.client import CaseClient, CaseError, CaseListing, server_refusal
 from dvds.cases.paging import WorkQueue
 from dvds.importer.demo_data import write_demo_export
 from dvds.importer.export import plan_import
 from dvds.importer.rows import RowContext
 from dvds.importer.run import run_import, tally_for
 from dvds.settings import Settings
-from states.record import CaseInput, CaseSnapshot
-from states.roles import Task
-from tests.helpers.cases import referred, running_worker, settled, submit
+from states.record import Actor, CaseInput, CaseSnapshot
+from states.roles import Role, Task
+from tests.helpers.cases import referred, running_worker, settled, start_case, submission, submit
 from tests.helpers.eventually import eventually
 from tests.helpers.staff import SIGNER
 from tests.test_audit_report import _known_cases
@@ -202,3 +203,26 @@ class TestPagedWork:
         """A page token that no list gave is refused, naming the field."""
         with pytest.raises(CaseError, match="page-token"):
             await WorkQueue(world.cases, world.cases.work_query()).page(10, "not-a-token")
+
+
+class TestClearAnswers:
+    """What a person reads when the case is closed or the server is busy."""
+
+    async def test_task_to_a_closed_case_says_closed_and_when(self, client: Client, tmp_path: Path) -> None:
+        """A task sent to a closed case is refused as closed, with when, not as a case that does not exist."""
+        async with running_worker(client, tmp_path) as worker:
+            handle = await start_case(client, worker)
+            for task, actor, example in ((Task.research, "R100", None), (Task.risk_assessment, "RA200", None),
+                                         (Task.decision, "DM300", "decision_decline"), (Task.review, "RV500", None)):
+                await submit(handle, task, actor, example)
+            await handle.result()
+            cases = CaseClient(client, Settings(task_queue=worker.task_queue), signer=SIGNER)
+            with pytest.raises(CaseError, match=rf"case {handle.id} is closed \(since 20\d\d-.*nothing changed"):
+                await cases.complete(handle.id, Task.review, Actor(id="RV500", role=Role.reviewer),
+                                     submission(Task.review).model_dump(mode="json"))
+
+    def test_busy_server_says_try_again(self) -> None:
+        """A server refusing under load is busy: nothing changed, try again, where to look if it goes on."""
+        for status in (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED):
+            message = server_refusal(RPCError("x", status, b""))
+            assert message.startswith("server busy") and "try again" in message and "log" in message

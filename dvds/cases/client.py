@@ -188,7 +188,20 @@ class CaseClient:
             message = cause.message if isinstance(cause, ApplicationError) else str(cause)
             raise CaseError(f"{task} refused: {message}") from None
         except RPCError as err:
+            if err.status is RPCStatusCode.NOT_FOUND:  # also what the server says of a closed case
+                raise CaseError(await self._closed_or_missing(ref, task)) from None
             raise CaseError(_rpc_message(ref, err)) from None
+
+    async def _closed_or_missing(self, ref: str, task: Task) -> str:
+        try:
+            described = await self.handle(ref).describe()
+        except RPCError:
+            return f"ref: no case {ref} on this server"
+        if described.status is WorkflowExecutionStatus.RUNNING:
+            return f"case busy: {ref} did not take the {task}; nothing changed, try again"
+        closed = described.close_time.isoformat(timespec="minutes") if described.close_time else "earlier"
+        what = "closed" if described.status is WorkflowExecutionStatus.COMPLETED else "not open"
+        return f"ref: case {ref} is {what} (since {closed}); a {task} cannot be sent to it; nothing changed"
 
     # ---- reading ---------------------------------------------------------------
 
@@ -321,4 +334,17 @@ def _rpc_message(ref: str, err: RPCError) -> str:
     if err.status is RPCStatusCode.UNAVAILABLE:
         # E.g. "workflow update was aborted": submissions held while no worker ran were let go.
         return f"case busy: the server did not take the submission to {ref}; check `dvds case show {ref}`, try again"
+    return server_refusal(err)
+
+
+# What a server under load answers: it dropped or timed out the request, or rate-limited it.
+BUSY = {RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED,
+        RPCStatusCode.UNAVAILABLE}
+
+
+def server_refusal(err: RPCError) -> str:
+    """A refusal by the server, for people: busy (and what to do), or what it refused."""
+    if err.status in BUSY:
+        return (f"server busy ({err.status.name}): nothing changed; try again in a minute. If it keeps "
+                "happening, the server is overloaded or down: see its log ($DVDS_HOME/temporal-server.log)")
     return f"the server refused the request ({err.status.name})"
