@@ -151,3 +151,23 @@ class TestHistoryCommand:
         assert "Class researched s_previous" in drawn.out and "Class withdrawn s_active" in drawn.out
         assert "Class declined s_default" in drawn.out
         assert missing.code == 1 and "no case DVDS-2026-99999998" in missing.err and "Traceback" not in missing.err
+
+
+class TestTimelineForPeople:
+    """`dvds audit history` reads as facts; the search attributes are in --raw and --json."""
+
+    async def test_facts_not_attribute_dumps(self, client: Client, tmp_path: Path) -> None:
+        """The table says what the case now waits for, with no Dvds... names; --raw shows them."""
+        async with running_worker(client, tmp_path) as worker:
+            handle = await start_case(client, worker)
+            await submit(handle, Task.research, "R100")
+            await submit(handle, Task.risk_assessment, "RA200")
+            env = {"TEMPORAL_ADDRESS": client.service_client.config.target_host, "DVDS_HOME": str(tmp_path),
+                   "COLUMNS": "250"}
+            plain = await dvds("audit", "history", handle.id, env=env)
+            raw = await dvds("audit", "history", handle.id, "--raw", env=env)
+            exported = await dvds("audit", "history", handle.id, "--json", env=env)
+        assert plain.code == 0, plain.err
+        assert "Dvds" not in plain.out and "waiting for decision" in plain.out and "risk level medium" in plain.out
+        assert raw.code == 0 and "DvdsPendingRoles=" in raw.out
+        assert "DvdsPendingRoles" in exported.out

@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from states.resume import carried, rebuilt
     from states.roles import TASK_ROLE, Task
     from states.tasks import TASK_MODEL, TaskRefused
-    from workflows import search
+    from workflows import report_facts, search
     from workflows.payload_gate import end_refused
     from workflows.start_check import start_refused
 
@@ -59,6 +59,7 @@ class CaseWorkflow:
         self._may_continue_as_new = False
         self._referral_started = False
         self._last_escalation: asyncio.Task[Any] | None = None
+        self._report_facts = report_facts.Publishing()
         self._register_tasks()
 
     @workflow.run
@@ -262,6 +263,8 @@ class CaseWorkflow:
         wanted = search.wanted(snapshot, self.case.start.subject_keys)
         if workflow.patched(REFERRAL_DUE_ATTRIBUTE):  # a run begun before it never carries it
             wanted.append(search.referral_due(snapshot))
+        if self._report_facts.now():
+            wanted += report_facts.wanted(snapshot, self.case.policy.timezone, workflow.now())
         updates = [
             key.value_set(value) if value is not None else key.value_unset()
             for key, value in wanted

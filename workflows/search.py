@@ -11,6 +11,7 @@ from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSear
 
 from states.record import CaseSnapshot
 from states.roles import TASK_ROLE
+from workflows import report_facts
 
 STATE = SearchAttributeKey.for_keyword("DvdsState")
 ROUTE = SearchAttributeKey.for_keyword("DvdsRoute")
@@ -46,6 +47,7 @@ ALL: tuple[SearchAttributeKey, ...] = (
     FAILURE_TYPE,
     REFERRAL,
     REFERRAL_DUE,
+    *report_facts.KEYS,
 )
 
 
@@ -58,7 +60,7 @@ def cli_flags() -> list[str]:
         "BOOL": "Bool",
         "INT": "Int",
         "TEXT": "Text",
-        "FLOAT": "Double",
+        "DOUBLE": "Double",
     }
     flags = []
     for key in ALL:

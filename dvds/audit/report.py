@@ -1,9 +1,10 @@
 """The audit report across cases: where cases stand, how long decisions took, failures,
 and whether referrals met the next-day limit.
 
-Gathered from visibility (which cases match the filters) and each case's snapshot
-(`CaseClient.snapshot`: the workflow's result once closed, its `snapshot` query while
-open, so open cases need a worker running). `build_report` is pure: it takes snapshots.
+`build_report` is pure: it takes each case's snapshot (`CaseClient.snapshot`: the workflow's
+result once closed, its `snapshot` query while open, so open cases need a worker running).
+It is the reference: the report people read is counted in visibility
+(dvds/audit/visibility_report.py), with this path for the cases that carry no report facts.
 """
 
 from __future__ import annotations
@@ -19,13 +20,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from dvds.cases.client import CaseClient
-from states.machine import CaseState
-from states.policy import Limit, Unit
 from states.record import CaseSnapshot
-
-DECISION_TRIGGERS = {"decide_to_disclose", "decide_to_decline"}
-OVER_28 = Limit(amount=28, unit=Unit.calendar_days)  # 2023 guidance
-OVER_35 = Limit(amount=35, unit=Unit.calendar_days)  # 2016 guidance, the historical yardstick
+from states.report_facts import OVER_28, OVER_35, decided_at
 
 
 class OverdueCase(BaseModel):
@@ -69,17 +65,9 @@ class AuditReport(BaseModel):
     decision_times: DecisionTimes
     failures_by_type: dict[str, int]
     referrals: list[ReferralFigures]
-
-
-def decided_at(snapshot: CaseSnapshot) -> datetime | None:
-    """When the forum decided: the decision task; for an imported record, the date it
-    shows for the decline or the disclosure."""
-    for made in snapshot.transitions:
-        if made.trigger in DECISION_TRIGGERS:
-            return made.at
-        if made.imported and made.dest in (CaseState.declined, CaseState.disclosed):
-            return made.at
-    return None
+    counted_by_snapshot: int = Field(
+        default=0, description="Cases read one by one: no report facts (ended before them, or not woken since)"
+    )
 
 
 def _days(seconds: float) -> float:

@@ -35,6 +35,8 @@ from temporalio.converter import (
 from states.case import Case
 from states.policy import default_policy
 from states.record import CaseInput, CaseSnapshot, TransitionRecord
+from states.report_facts import ReferralOutcome
+from workflows import report_facts as rf
 from workflows import search
 
 # A blind index of the subject: not personal in itself, but nothing an auditor reads.
@@ -73,6 +75,9 @@ class Entry(BaseModel):
     attempts: int | None = None
     finished_at: datetime | None = None
     imported: bool = False
+    bookkeeping: bool = Field(
+        default=False, description="Only search attributes changed that no one reads as a fact (shown with --raw)"
+    )
     details: dict[str, Any] = Field(default_factory=dict)
     submission: dict[str, Any] | None = Field(default=None, description="Only with include_submissions")
 
@@ -317,9 +322,9 @@ class _Builder:
         if not values:
             return
         state = values.get(search.STATE.name)
-        what = f"state {state}" if state else "search attributes"
-        self._entry(event, Kind.state, what + ": " + ", ".join(f"{k}={v}" for k, v in sorted(values.items())),
-                    state=state, details=values)
+        facts = search_facts(values)
+        self._entry(event, Kind.state, "; ".join(facts) or "search attributes updated", state=state,
+                    details=values, bookkeeping=not facts)
 
     async def _on_workflow_task_failed(self, event: HistoryEvent) -> None:
         attrs = event.workflow_task_failed_event_attributes
@@ -388,6 +393,59 @@ def _activity_what(name: str, arg: dict[str, Any]) -> str:
         case "refer_to_iopc":
             return f"refer to the IOPC ({arg.get('category')}, {arg.get('failure_type')} failure)"
     return name
+
+
+def for_people(entries: list[Entry], raw: bool = False) -> list[Entry]:
+    """The entries a person reads: without bookkeeping; or, `raw`, all of them, state entries
+    as the search attributes they set."""
+    if raw:
+        return [e.model_copy(update={"what": raw_what(e)}) for e in entries]
+    return [e for e in entries if not e.bookkeeping]
+
+
+def raw_what(entry: Entry) -> str:
+    """An entry as the raw view shows it: a state entry's search attributes as they were set."""
+    if entry.kind is not Kind.state:
+        return entry.what
+    return ", ".join(f"{k}={v}" for k, v in sorted(entry.details.items()))
+
+
+def _days(seconds: float) -> str:
+    return f"{seconds / 86400:.1f} days"
+
+
+def search_facts(values: dict[str, Any]) -> list[str]:
+    """What the upserted search attributes say, as facts a person reads; the rest (lists for
+    queries, the next due time, markers) is bookkeeping, kept in the raw view and --json."""
+    facts = []
+    if values.get(search.STATE.name):
+        facts.append(f"now {values[search.STATE.name]}")
+    if search.PENDING_TASKS.name in values:
+        waiting = values[search.PENDING_TASKS.name] or []
+        facts.append(f"waiting for {', '.join(waiting)}" if waiting else "no task waiting")
+    if search.RISK_LEVEL.name in values:
+        facts.append(f"risk level {values[search.RISK_LEVEL.name] or 'not recorded'}")
+    if values.get(search.OVERDUE.name) is True:
+        names = (values.get(rf.OVERDUE_DEADLINES.name) or "").split()
+        facts.append("overdue" + (f": {', '.join(names)}" if names else ""))
+    elif values.get(search.OVERDUE.name) is False:
+        facts.append("no longer overdue")
+    if values.get(search.FAILURE_TYPE.name):
+        facts.append(f"failure found: {values[search.FAILURE_TYPE.name]}")
+    if values.get(search.REFERRAL.name):
+        facts.append(f"IOPC referral: {values[search.REFERRAL.name]}")
+    if values.get(rf.DECISION_SECONDS.name) is not None:
+        over = values.get(rf.DECIDED_OVER_DAYS.name)
+        facts.append(f"decided {_days(values[rf.DECISION_SECONDS.name])} after receipt"
+                     + (f" (over {over} days)" if over else ""))
+    outcome = values.get(rf.REFERRAL_OUTCOME.name)
+    if outcome in (ReferralOutcome.within_limit, ReferralOutcome.late):
+        hours = values.get(rf.REFERRAL_SECONDS.name)
+        took = f" after {hours / 3600:.1f} hours" if isinstance(hours, (int, float)) else ""
+        facts.append(f"referred{took}, {'within the limit' if outcome == ReferralOutcome.within_limit else 'LATE'}")
+    elif outcome == ReferralOutcome.pending_overdue:
+        facts.append("referral past its limit")
+    return facts
 
 
 def _search_values(attributes: SearchAttributes) -> dict[str, Any]:

@@ -6,6 +6,7 @@ updates, reads snapshots, and lists cases and pending tasks through visibility q
 
 from __future__ import annotations
 
+import base64
 import secrets
 import tomllib
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
+    WorkflowExecution,
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
@@ -34,7 +36,7 @@ from states.models import Application
 from states.policy import DeadlinePolicy, default_policy
 from states.proof import CASE_START
 from states.record import Actor, CaseInput, CaseSnapshot
-from states.roles import Role, Task
+from states.roles import TASK_ROLE, Role, Task
 from states.tasks import TASK_MODEL
 from workflows import search
 
@@ -65,6 +67,11 @@ class CaseListing(BaseModel):
     next_due: datetime | None
     priority: str | None
     received_at: datetime | None
+
+
+class CasePage(BaseModel):
+    cases: list[CaseListing]
+    next_token: str | None
 
 
 def load_policy(settings: Settings) -> DeadlinePolicy:
@@ -182,7 +189,20 @@ class CaseClient:
             message = cause.message if isinstance(cause, ApplicationError) else str(cause)
             raise CaseError(f"{task} refused: {message}") from None
         except RPCError as err:
+            if err.status is RPCStatusCode.NOT_FOUND:  # also what the server says of a closed case
+                raise CaseError(await self._closed_or_missing(ref, task)) from None
             raise CaseError(_rpc_message(ref, err)) from None
+
+    async def _closed_or_missing(self, ref: str, task: Task) -> str:
+        try:
+            described = await self.handle(ref).describe()
+        except RPCError:
+            return f"ref: no case {ref} on this server"
+        if described.status is WorkflowExecutionStatus.RUNNING:
+            return f"case busy: {ref} did not take the {task}; nothing changed, try again"
+        closed = described.close_time.isoformat(timespec="minutes") if described.close_time else "earlier"
+        what = "closed" if described.status is WorkflowExecutionStatus.COMPLETED else "not open"
+        return f"ref: case {ref} is {what} (since {closed}); a {task} cannot be sent to it; nothing changed"
 
     # ---- reading ---------------------------------------------------------------
 
@@ -221,49 +241,81 @@ class CaseClient:
         except RPCError as err:
             raise CaseError(_rpc_message(ref, err)) from None
 
-    async def list_cases(self, query: str = "", limit: int | None = None) -> list[CaseListing]:
-        # A run the worker refused (not encrypted under the ring, or a start it could not take)
-        # is not a case, whatever attributes its starter gave it: the worker marks it refused.
+    def case_query(self, query: str = "") -> str:
+        """`query` narrowed to cases. A run the worker refused (not encrypted under the ring,
+        or a start it could not take) is not a case, whatever attributes its starter gave it:
+        the worker marks it refused."""
         clauses = [f"WorkflowType = '{CASE_WORKFLOW}'", f"DvdsState != '{search.REFUSED}'"]
-        clauses += [f"({query})"] if query else []
-        listings = []
-        async for execution in self.client.list_workflows(" AND ".join(clauses), limit=limit, page_size=1000):
-            attrs = execution.typed_search_attributes
-            listings.append(
-                CaseListing(
-                    ref=_ref_of(execution.id),
-                    state=attrs.get(search.STATE) or "unknown",
-                    route=attrs.get(search.ROUTE),
-                    risk_level=attrs.get(search.RISK_LEVEL),
-                    historical=bool(attrs.get(search.HISTORICAL)),
-                    overdue=bool(attrs.get(search.OVERDUE)),
-                    pending_tasks=list(attrs.get(search.PENDING_TASKS) or []),
-                    next_due=attrs.get(search.NEXT_DUE),
-                    priority=attrs.get(search.PRIORITY),
-                    received_at=attrs.get(search.RECEIVED),
-                )
-            )
-        return listings
+        return " AND ".join(clauses + ([f"({query})"] if query else []))
+
+    async def count_cases(self, query: str = "") -> int:
+        try:
+            return (await self.client.count_workflows(self.case_query(query))).count
+        except RPCError as err:
+            raise CaseError(_rpc_message("", err)) from None
+
+    async def list_cases(self, query: str = "", limit: int | None = None) -> list[CaseListing]:
+        return [listing(e) async for e in self.client.list_workflows(self.case_query(query), limit=limit,
+                                                                     page_size=1000)]
+
+    async def page_cases(self, query: str = "", size: int = 100, token: str | None = None) -> CasePage:
+        """One page of the cases `query` matches, in the server's order (newest first)."""
+        try:
+            server = base64.urlsafe_b64decode(token.encode()) if token else None
+        except ValueError:
+            raise CaseError("page-token: not a page token this list gave") from None
+        iterator = self.client.list_workflows(self.case_query(query), page_size=size, next_page_token=server)
+        try:
+            await iterator.fetch_next_page()
+        except RPCError as err:
+            if err.status is RPCStatusCode.INVALID_ARGUMENT and token:
+                raise CaseError("page-token: not a page token this list gave") from None
+            raise CaseError(_rpc_message("", err)) from None
+        more = iterator.next_page_token
+        return CasePage(cases=[listing(e) for e in iterator.current_page or []],
+                        next_token=base64.urlsafe_b64encode(more).decode() if more else None)
+
+    def work_query(self, roles: list[str] | None = None) -> str:
+        """Open cases of this deployment waiting on a task for any of `roles` (any role when None)."""
+        # Scoped to this deployment's task queue: other deployments (or test runs) may
+        # share the namespace, and their cases are not this team's work.
+        query = f"ExecutionStatus = 'Running' AND TaskQueue = '{self.settings.task_queue.replace(chr(39), '')}'"
+        names = [_quoted(r) for r in roles] if roles else sorted({str(r) for r in TASK_ROLE.values()})
+        return query + f" AND {search.PENDING_ROLES.name} IN ({', '.join(repr(n) for n in names)})"
 
     async def pending_tasks(self, role: str | None = None, limit: int | None = None) -> list[CaseListing]:
         """Open cases waiting on a task, in the order staff should take them: the
         historical review queue by priority, then nearest deadline first."""
         # Scoped to this deployment's task queue: other deployments (or test runs) may
         # share the namespace, and their cases are not this team's work.
-        query = f"ExecutionStatus = 'Running' AND TaskQueue = '{self.settings.task_queue.replace(chr(39), '')}'"
-        if role:
-            query += f" AND DvdsPendingRoles = '{_quoted(role)}'"
-        cases = [c for c in await self.list_cases(query, limit) if c.pending_tasks]
+        cases = [c for c in await self.list_cases(self.work_query([role] if role else None), limit) if c.pending_tasks]
         far = datetime.max.replace(tzinfo=UTC)
         return sorted(cases, key=lambda c: (c.priority or "9", c.next_due or far, c.ref))
 
 
-def _ref_of(execution_id: str) -> str:
+def ref_of(execution_id: str) -> str:
     """The case reference of a case's workflow id (states/case_ref.py)."""
     try:
         return case_ref(execution_id)
     except ValueError:
         return execution_id  # not an id a reference gives; shown as it is
+
+
+def listing(execution: WorkflowExecution) -> CaseListing:
+    """A case as visibility lists it."""
+    attrs = execution.typed_search_attributes
+    return CaseListing(
+        ref=ref_of(execution.id),
+        state=attrs.get(search.STATE) or "unknown",
+        route=attrs.get(search.ROUTE),
+        risk_level=attrs.get(search.RISK_LEVEL),
+        historical=bool(attrs.get(search.HISTORICAL)),
+        overdue=bool(attrs.get(search.OVERDUE)),
+        pending_tasks=list(attrs.get(search.PENDING_TASKS) or []),
+        next_due=attrs.get(search.NEXT_DUE),
+        priority=attrs.get(search.PRIORITY),
+        received_at=attrs.get(search.RECEIVED),
+    )
 
 
 async def _refused_message(handle: WorkflowHandle[Any, Any]) -> str:
@@ -293,4 +345,17 @@ def _rpc_message(ref: str, err: RPCError) -> str:
     if err.status is RPCStatusCode.UNAVAILABLE:
         # E.g. "workflow update was aborted": submissions held while no worker ran were let go.
         return f"case busy: the server did not take the submission to {ref}; check `dvds case show {ref}`, try again"
+    return server_refusal(err)
+
+
+# What a server under load answers: it dropped or timed out the request, or rate-limited it.
+BUSY = {RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED,
+        RPCStatusCode.UNAVAILABLE}
+
+
+def server_refusal(err: RPCError) -> str:
+    """A refusal by the server, for people: busy (and what to do), or what it refused."""
+    if err.status in BUSY:
+        return (f"server busy ({err.status.name}): nothing changed; try again in a minute. If it keeps "
+                "happening, the server is overloaded or down: see its log ($DVDS_HOME/temporal-server.log)")
     return f"the server refused the request ({err.status.name})"

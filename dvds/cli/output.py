@@ -13,6 +13,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.table import Table
+from temporalio.service import RPCError
 
 from dvds.errors import ReadableError
 from states.models import validation_summary
@@ -44,6 +45,10 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
         if isinstance(err, FileNotFoundError):
             fail(f"file: {err.filename} does not exist", 2)
         fail(f"cannot reach Temporal ({type(err).__name__}); is `dvds up` running?")
+    except RPCError as err:  # one not turned into a CaseError where it was called: still no trace
+        from dvds.cases.client import server_refusal
+
+        fail(server_refusal(err))
     except RuntimeError as err:
         if "connect" in str(err).lower():
             fail("cannot reach Temporal; is `dvds up` running? (TEMPORAL_ADDRESS sets where)")

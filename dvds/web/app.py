@@ -14,8 +14,9 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from temporalio.service import RPCError
 
-from dvds.cases.client import CaseError
+from dvds.cases.client import BUSY, CaseError, server_refusal
 from dvds.web import audit_pages, case_pages, staff_pages
 from dvds.web.context import WebContext
 from dvds.web.identity import SignInRequired
@@ -65,6 +66,14 @@ def create_app(ctx: WebContext, session_secret: str) -> FastAPI:
     @app.exception_handler(CaseError)
     async def case_error(request: Request, err: CaseError) -> Response:
         return render(request, "error.html", 404 if "no case" in str(err) else 409, message=str(err))
+
+    @app.exception_handler(RPCError)
+    async def server_refused(request: Request, err: RPCError) -> Response:
+        status = 503 if err.status in BUSY else 502
+        page = render(request, "error.html", status, message=server_refusal(err))
+        if status == 503:
+            page.headers["Retry-After"] = "30"
+        return page
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(staff_pages.router)

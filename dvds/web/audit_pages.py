@@ -3,13 +3,16 @@ timelines are on each case's page. Nothing here changes anything (GET only)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
-from dvds.audit.report import build_report, gather_snapshots
+from dvds.audit.visibility_report import visibility_report
+from dvds.cases.client import CaseError
 from dvds.cases.queries import build_query
 from dvds.web.deps import Cases
 from dvds.web.identity import SignedIn
@@ -20,7 +23,7 @@ from states.roles import Task
 from states.staff import StaffMember
 
 router = APIRouter()
-SEARCH_LIMIT = 500
+SEARCH_PAGE = 100
 
 
 def _oversight(me: SignedIn) -> StaffMember:
@@ -57,16 +60,22 @@ def _flag(value: str | None) -> bool | None:
 @router.get("/search")
 async def search(request: Request, me: Overseer, cases: Cases, state: str | None = None, overdue: str | None = None,
                  historical: str | None = None, risk: str | None = None, task: str | None = None,
-                 received_from: str | None = None, received_to: str | None = None) -> Response:
+                 received_from: str | None = None, received_to: str | None = None,
+                 page: str | None = None) -> Response:
     query = build_query(
         _choice(state, CaseState), _flag(overdue), _flag(historical), _choice(risk, RiskLevel),  # type: ignore[arg-type]
         _choice(task, Task), _day(received_from, "received_from"), _day(received_to, "received_to"),
     )
-    found = await cases.list_cases(query, SEARCH_LIMIT)
-    found.sort(key=lambda c: (c.received_at or datetime.min.replace(tzinfo=UTC), c.ref), reverse=True)
+    try:
+        found, total = await asyncio.gather(cases.page_cases(query, SEARCH_PAGE, page), cases.count_cases(query))
+    except CaseError as err:
+        raise HTTPException(400, str(err)) from None
     filters = {"state": state or "", "overdue": overdue or "", "historical": historical or "", "risk": risk or "",
                "task": task or "", "received_from": received_from or "", "received_to": received_to or ""}
-    return render(request, "search.html", cases=found, filters=filters, limit=SEARCH_LIMIT,
+    next_href = None
+    if found.next_token:
+        next_href = "/search?" + urlencode({**{k: v for k, v in filters.items() if v}, "page": found.next_token})
+    return render(request, "search.html", cases=found.cases, total=total, next_href=next_href, filters=filters,
                   states=[str(s) for s in CaseState], risks=[str(r) for r in RiskLevel], tasks=[str(t) for t in Task])
 
 
@@ -75,10 +84,10 @@ async def report(request: Request, me: Overseer, cases: Cases, received_from: st
                  received_to: str | None = None, historical: str | None = None) -> Response:
     start, end = _day(received_from, "received_from"), _day(received_to, "received_to")
     flag = _flag(historical)
-    snapshots = await gather_snapshots(cases, build_query(historical=flag, received_from=start, received_to=end))
+    query = build_query(historical=flag, received_from=start, received_to=end)
     filters = {"received_from": start and start.isoformat(), "received_to": end and end.isoformat(),
                "historical": flag}
-    result = build_report(snapshots, datetime.now(UTC), cases.policy.timezone, filters)
+    result = await visibility_report(cases, query, datetime.now(UTC), cases.policy.timezone, filters)
     return render(request, "report.html", report=result,
                   form={"received_from": received_from or "", "received_to": received_to or "",
                         "historical": historical or ""})

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from dvds.audit.history import case_timeline
 from dvds.audit.signatures import TaskCheck, verify_case
+from dvds.audit.timeline import for_people
 from dvds.cases.claims import ClaimBoard, ClaimsUnavailable, ClaimTaken
 from dvds.cases.client import CaseClient, CaseError
 from dvds.staff.signing import Ed25519Verifier
@@ -60,12 +61,12 @@ def _open_tasks(snapshot: CaseSnapshot) -> list[tuple[Task, bool]]:
 
 @router.get("/cases/{ref}")
 async def case_page(request: Request, ref: str, me: SignedIn, cases: Cases, claims: Claims, archive: ArchiveDir,
-                    directory: Directory, done: str | None = None) -> Response:
+                    directory: Directory, done: str | None = None, raw: bool = False) -> Response:
     snapshot = await cases.snapshot(_ref(ref))
     proofs: dict[tuple[int, int], TaskCheck] = {}
     try:
         timeline = await case_timeline(cases.client, ref, archive)
-        entries, path = timeline.entries, timeline.path
+        entries, path = for_people(timeline.entries, raw), timeline.path
         checked = await verify_case(cases.client, ref, archive, directory, Ed25519Verifier())
         proofs = {(c.run, c.event_id): c for c in checked.checks}
     except CaseError:
@@ -74,7 +75,7 @@ async def case_page(request: Request, ref: str, me: SignedIn, cases: Cases, clai
         request, "case.html",
         case=snapshot, open_tasks=_open_tasks(snapshot), claims=await claims.all(), task_role=TASK_ROLE,
         entries=entries, path=path, states=[str(s) for s in CaseState], mermaid=diagram(path),
-        case_file=await _personal(cases, me, snapshot), done=done, proofs=proofs,
+        case_file=await _personal(cases, me, snapshot), done=done, proofs=proofs, raw=raw,
     )
 
 

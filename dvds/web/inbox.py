@@ -1,20 +1,24 @@
-"""The inbox's three lists, from the open cases' listings, the claims and the directory:
-- my tasks: open tasks for the roles I hold, not claimed by someone else, nearest deadline first;
+"""The inbox's three lists, each a page of its own visibility query (dvds/cases/paging.py),
+with the claims and the directory:
+- my tasks: open tasks for the roles I hold, not claimed by someone else;
 - my team's queue: open tasks for any role my team holds, with who claimed each;
-- the historical review queue, in its priority order (then nearest deadline).
+- the historical review queue.
+Each in work order: review priority, then nearest deadline. Counts are of cases, from `count`.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from urllib.parse import urlencode
 
-from dvds.cases.client import CaseListing
+from dvds.cases.client import CaseClient, CaseListing
+from dvds.cases.paging import Page, WorkQueue
 from states.claims import Claim
 from states.roles import TASK_ROLE, Role, Task
 from states.staff import StaffDirectory, StaffMember
 
-FAR = datetime.max.replace(tzinfo=UTC)
+PAGE = 50  # cases per list and page
 
 
 @dataclass(frozen=True)
@@ -22,7 +26,7 @@ class InboxRow:
     ref: str
     task: Task
     role: Role
-    due: datetime | None
+    due: object
     overdue: bool
     historical: bool
     priority: str | None
@@ -31,27 +35,45 @@ class InboxRow:
 
 
 @dataclass(frozen=True)
+class InboxList:
+    rows: list[InboxRow]
+    cases: int  # how many cases the list holds, on every page
+    next_href: str | None = None  # the inbox with this list's next page, the others' as they are
+    first_href: str | None = None  # ... with this list back on its first page
+
+
+@dataclass(frozen=True)
 class Inbox:
-    mine: list[InboxRow]
-    team: list[InboxRow]
-    review_queue: list[InboxRow]
+    mine: InboxList
+    team: InboxList
+    review_queue: InboxList
     team_name: str
+
+
+def _href(tokens: dict[str, str | None], name: str, token: str | None) -> str:
+    kept = {k: v for k, v in {**tokens, name: token}.items() if v}
+    return "/inbox" + (f"?{urlencode(sorted(kept.items()))}" if kept else "")
+
+
+def _list(rows: list[InboxRow], page: Page, name: str, tokens: dict[str, str | None]) -> InboxList:
+    return InboxList(
+        rows, page.total,
+        next_href=_href(tokens, name, page.next_token) if page.next_token else None,
+        first_href=_href(tokens, name, None) if tokens.get(name) else None,
+    )
 
 
 def _team_roles(member: StaffMember, directory: StaffDirectory) -> set[Role]:
     return {r for m in directory.staff if m.active and m.team == member.team for r in m.roles}
 
 
-def _in_review_queue(row: InboxRow) -> bool:
-    return row.historical and row.task is Task.review
+def _in_review_queue(case: CaseListing, task: Task) -> bool:
+    return case.historical and task is Task.review
 
 
-def build_inbox(
-    member: StaffMember, directory: StaffDirectory, open_cases: list[CaseListing], claims: dict[tuple[str, str], Claim]
-) -> Inbox:
-    """`open_cases` come in the review queue's order (CaseClient.pending_tasks)."""
+def _rows(member: StaffMember, cases: list[CaseListing], claims: dict[tuple[str, str], Claim]) -> list[InboxRow]:
     rows = []
-    for case in open_cases:
+    for case in cases:
         for name in case.pending_tasks:
             task = Task(name)
             claim = claims.get((case.ref, name))
@@ -60,10 +82,48 @@ def build_inbox(
                 historical=case.historical, priority=case.priority,
                 claimed_by=claim.staff_id if claim else None, mine_to_do=TASK_ROLE[task] in member.roles,
             ))
-    by_due = sorted((r for r in rows if not _in_review_queue(r)), key=lambda r: (r.due or FAR, r.ref))
-    mine = [r for r in by_due if r.mine_to_do and r.claimed_by in (None, member.id)]
+    return rows
+
+
+def _outside_review_queue(cases: CaseClient, roles: set[Role]) -> str:
+    """Cases waiting on `roles`, leaving out those waiting only for a historical review."""
+    others = sorted(str(r) for r in roles - {Role.reviewer})
+    query = cases.work_query(sorted(str(r) for r in roles))
+    if Role.reviewer not in roles:
+        return query
+    besides = f" OR DvdsPendingRoles IN ({', '.join(repr(r) for r in others)})" if others else ""
+    return f"{query} AND (DvdsHistorical = false{besides})"
+
+
+async def _page(cases: CaseClient, query: str | None, token: str | None) -> Page:
+    if query is None:
+        return Page([], 0, None)
+    return await WorkQueue(cases, query).page(PAGE, token)
+
+
+async def build_inbox(
+    member: StaffMember, directory: StaffDirectory, cases: CaseClient, claims: dict[tuple[str, str], Claim],
+    tokens: dict[str, str | None],
+) -> Inbox:
+    """`tokens`: the page of each list to show ("mine", "team", "reviews"), the first when None."""
     team_roles = _team_roles(member, directory)
-    team = [r for r in by_due if r.role in team_roles]
     reviewers = Role.reviewer in member.roles or Role.reviewer in team_roles
-    reviews = [r for r in rows if _in_review_queue(r)] if reviewers else []
-    return Inbox(mine=mine, team=team, review_queue=reviews, team_name=member.team)
+    queries = {
+        "mine": _outside_review_queue(cases, set(member.roles)) if member.roles else None,
+        "team": _outside_review_queue(cases, team_roles) if team_roles else None,
+        "reviews": f"{cases.work_query(['reviewer'])} AND DvdsHistorical = true AND DvdsPendingTasks = 'review'"
+        if reviewers else None,
+    }
+    pages = dict(zip(queries, await asyncio.gather(
+        *(_page(cases, query, tokens.get(name)) for name, query in queries.items())), strict=True))
+    mine = [r for r in _rows(member, pages["mine"].cases, claims)
+            if r.mine_to_do and r.claimed_by in (None, member.id) and not (r.historical and r.task is Task.review)]
+    team = [r for r in _rows(member, pages["team"].cases, claims)
+            if r.role in team_roles and not (r.historical and r.task is Task.review)]
+    reviews = [r for r in _rows(member, pages["reviews"].cases, claims) if r.historical and r.task is Task.review]
+    return Inbox(
+        mine=_list(mine, pages["mine"], "mine", tokens),
+        team=_list(team, pages["team"], "team", tokens),
+        review_queue=_list(reviews, pages["reviews"], "reviews", tokens),
+        team_name=member.team,
+    )

@@ -6,6 +6,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from dvds.cases.client import CaseError
 from dvds.staff.passwords import password_matches
 from dvds.web.deps import Cases, Claims, Directory, Guard, Metrics
 from dvds.web.identity import SignedIn, checked_form, current_staff, is_read_only, start_session
@@ -14,7 +15,6 @@ from dvds.web.rendering import render
 from states.staff import StaffMember
 
 router = APIRouter()
-INBOX_ROWS = 200  # per list; the rest are counted, and found through the search
 
 
 def _safe_next(target: str | None) -> str:
@@ -91,9 +91,13 @@ async def sign_out(request: Request) -> Response:
 
 
 @router.get("/inbox")
-async def inbox(request: Request, me: SignedIn, cases: Cases, claims: Claims, directory: Directory) -> Response:
+async def inbox(request: Request, me: SignedIn, cases: Cases, claims: Claims, directory: Directory,
+                mine: str | None = None, team: str | None = None, reviews: str | None = None) -> Response:
+    """Each list one page at a time; `mine`, `team`, `reviews`: the page token of each list."""
     if is_read_only(me):  # auditors have no tasks: their start page is the search
         return RedirectResponse("/search", status_code=303)
-    open_cases = await cases.pending_tasks()
-    built = build_inbox(me, directory, open_cases, await claims.all())
-    return render(request, "inbox.html", inbox=built, limit=INBOX_ROWS)
+    built = build_inbox(me, directory, cases, await claims.all(), {"mine": mine, "team": team, "reviews": reviews})
+    try:
+        return render(request, "inbox.html", inbox=await built)
+    except CaseError as err:
+        raise HTTPException(400, str(err)) from None

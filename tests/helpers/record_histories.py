@@ -139,6 +139,8 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[WorkflowHandle[Any, Any]], Awai
     "referral_due": ({}, _referral_due),  # with the search-attribute-referral-due patch
     # Signed proofs: the start's proof checked by a local activity, each task's kept in its record.
     "signed": ({"signed": True}, _disclosed),
+    # The report's facts published as search attributes (the report-facts-N patch): decided, referred.
+    "report_facts": ({"signed": True}, _referral_due),
 }
 
 

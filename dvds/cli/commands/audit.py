@@ -33,7 +33,8 @@ def _by(entry: Entry) -> str:
     return "the case"
 
 
-def _print_timeline(timeline: Timeline) -> None:
+def _print_timeline(timeline: Timeline, raw: bool) -> None:
+    from dvds.audit.timeline import for_people
     from dvds.cli.output import console, table, when
 
     runs = f" (the last of {len(timeline.runs)} runs)" if len(timeline.runs) > 1 else ""
@@ -48,7 +49,7 @@ def _print_timeline(timeline: Timeline) -> None:
             (when(e.at), e.kind, e.what, _by(e),
              (e.outcome or "") + (f" {when(e.finished_at)}" if e.finished_at and e.finished_at != e.at else ""),
              e.attempts if e.attempts else "", e.state or "")
-            for e in timeline.entries
+            for e in for_people(timeline.entries, raw)
         ],
     )
 
@@ -62,6 +63,7 @@ def history(
     submissions: bool = typer.Option(
         False, "--submissions", help="Include what staff submitted and the application: PERSONAL DATA"
     ),
+    raw: bool = typer.Option(False, "--raw", help="Every entry, state entries as the search attributes they set"),
     directory: Path | None = typer.Option(None, "--dir", help=DIR_HELP),
 ) -> None:
     """A case's timeline from the server's event history (or the archive).
@@ -82,7 +84,7 @@ def history(
     elif json_out:
         emit_json(timeline)
     else:
-        _print_timeline(timeline)
+        _print_timeline(timeline, raw)
 
 
 @app.command()
@@ -93,15 +95,18 @@ def report(
     received_from: datetime | None = typer.Option(None, formats=["%Y-%m-%d"], help="Received on or after"),
     received_to: datetime | None = typer.Option(None, formats=["%Y-%m-%d"], help="Received on or before"),
     historical: bool | None = typer.Option(None, "--historical/--new", help="Historical or new applications"),
+    each_case: bool = typer.Option(False, "--each-case", help="Read every case's snapshot (the slow reference)"),
 ) -> None:
     """Cases by state, route, risk; overdue; receipt to decision; failures; referrals.
 
-    Reads each matching case's snapshot, so open cases need the worker running (dvds up)."""
+    Counted in visibility from the facts each case publishes. Cases from before those facts
+    are read one by one (open ones need the worker running, dvds up); the report says how many."""
     import csv
     import sys
     from datetime import UTC
 
     from dvds.audit.report import build_report, gather_snapshots, report_rows
+    from dvds.audit.visibility_report import visibility_report
     from dvds.cases.client import open_cases
     from dvds.cases.queries import build_query
     from dvds.cli.output import emit_json, fail, run
@@ -121,8 +126,10 @@ def report(
 
     async def go() -> AuditReport:
         cases = await open_cases(settings(ctx))
-        snapshots = await gather_snapshots(cases, query)
-        return build_report(snapshots, datetime.now(UTC), cases.policy.timezone, filters)
+        if each_case:
+            snapshots = await gather_snapshots(cases, query)
+            return build_report(snapshots, datetime.now(UTC), cases.policy.timezone, filters)
+        return await visibility_report(cases, query, datetime.now(UTC), cases.policy.timezone, filters)
 
     result = run(go())
     if json_out:
@@ -140,6 +147,9 @@ def _print_report(result: AuditReport) -> None:
 
     shown = ", ".join(f"{k} {v}" for k, v in result.filters.items() if v is not None) or "all cases"
     console.print(f"[bold]Audit report[/] {when(result.generated_at)}: {result.cases} cases ({shown})")
+    if result.counted_by_snapshot:
+        console.print(f"{result.counted_by_snapshot} of them read one by one: they carry no report facts "
+                      "(ended before them, or not acted on since)")
     for title, counts in (("By state", result.by_state), ("By route", result.by_route),
                           ("By risk level", result.by_risk_level), ("Failures by type", result.failures_by_type)):
         table(title, ["", "cases"], list(counts.items()))

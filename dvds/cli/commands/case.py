@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -116,13 +117,15 @@ def list_cases(
     pending_task: str | None = typer.Option(None, help="Only cases waiting on this task"),
     received_from: datetime | None = typer.Option(None, formats=["%Y-%m-%d"], help="Received on or after"),
     received_to: datetime | None = typer.Option(None, formats=["%Y-%m-%d"], help="Received on or before"),
-    limit: int = typer.Option(1000, min=1, help="At most this many"),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON"),
+    page_size: int = typer.Option(100, "--page-size", "--limit", min=1, max=1000, help="Cases per page"),
+    page_token: str | None = typer.Option(None, "--page-token", help="The next page, as the last one said"),
+    every: bool = typer.Option(False, "--all", help="Every page, not only the first"),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON (the cases of the page or pages)"),
 ) -> None:
-    """Find cases through Temporal visibility queries."""
+    """Find cases through Temporal visibility queries, a page at a time (newest first)."""
     from dvds.cases.client import CaseListing, open_cases
     from dvds.cases.queries import build_query
-    from dvds.cli.output import emit_json, fail, run, table, when
+    from dvds.cli.output import emit_json, errors, fail, run, table, when
 
     if pending_task is not None and not pending_task.replace("_", "").isalpha():
         fail("pending-task: must be a task name", 2)
@@ -131,15 +134,21 @@ def list_cases(
         received_from.date() if received_from else None, received_to.date() if received_to else None,
     )
 
-    async def go() -> list[CaseListing]:
-        return await (await open_cases(settings(ctx))).list_cases(query, limit)
+    async def go() -> tuple[list[CaseListing], int | None, str | None]:
+        cases = await open_cases(settings(ctx))
+        if every:  # no count needed: the list is all of them
+            return await cases.list_cases(query), None, None
+        page, total = await asyncio.gather(cases.page_cases(query, page_size, page_token), cases.count_cases(query))
+        return page.cases, total, page.next_token
 
-    cases = run(go())
+    cases, total, next_token = run(go())
+    if next_token:
+        errors.print(f"more: --page-token {next_token}", highlight=False, soft_wrap=True)
     if json_out:
         emit_json(cases)
         return
     table(
-        f"Cases ({len(cases)})",
+        f"Cases: {len(cases)} of {len(cases) if total is None else total}",
         ["ref", "state", "route", "risk", "kind", "pending", "next due", "overdue"],
         [(c.ref, c.state, c.route or "-", c.risk_level or "-", "historical" if c.historical else "new",
           ", ".join(c.pending_tasks) or "-", when(c.next_due), "YES" if c.overdue else "") for c in cases],

@@ -22,29 +22,41 @@ app = typer.Typer(rich_markup_mode=None, help="Pending tasks and completing them
 def list_tasks(
     ctx: typer.Context,
     role: Role | None = typer.Option(None, help="Only tasks for this role"),
-    limit: int = typer.Option(5000, min=1, help="At most this many cases"),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON"),
+    page_size: int = typer.Option(50, "--page-size", "--limit", min=1, max=1000, help="Cases per page"),
+    page_token: str | None = typer.Option(None, "--page-token", help="The next page, as the last one said"),
+    every: bool = typer.Option(False, "--all", help="Every page, not only the first"),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON (the cases of the page or pages)"),
 ) -> None:
-    """Pending tasks across cases: the review queue by priority, then nearest deadline first."""
+    """Pending tasks across cases, a page at a time: the review queue by priority, then nearest deadline first."""
     from dvds.cases.client import open_cases
-    from dvds.cli.output import emit_json, run, table, when
+    from dvds.cases.paging import Page, WorkQueue
+    from dvds.cli.output import emit_json, errors, run, table, when
     from states.roles import TASK_ROLE
 
-    async def go() -> list[CaseListing]:
-        return await (await open_cases(settings(ctx))).pending_tasks(role and str(role), limit)
+    async def go() -> tuple[list[CaseListing], Page]:
+        cases = await open_cases(settings(ctx))
+        queue = WorkQueue(cases, cases.work_query([str(role)] if role else None))
+        page = await queue.page(page_size, page_token)
+        found = list(page.cases)
+        while every and page.next_token:
+            page = await queue.page(page_size, page.next_token)
+            found += page.cases
+        return found, page
 
-    cases = run(go())
+    cases, page = run(go())
     if json_out:
         emit_json(cases)
-        return
-    rows = [
-        (c.ref, task, TASK_ROLE[Task(task)], when(c.next_due), c.priority or "-", "OVERDUE" if c.overdue else "")
-        for c in cases
-        for task in c.pending_tasks
-        if role is None or TASK_ROLE[Task(task)] is role
-    ]
-    table(f"Pending tasks ({len(rows)})", ["ref", "task", "role", "due", "priority", ""], rows,
-          styles=lambda row: "red" if row[-1] else None)
+    else:
+        rows = [
+            (c.ref, task, TASK_ROLE[Task(task)], when(c.next_due), c.priority or "-", "OVERDUE" if c.overdue else "")
+            for c in cases
+            for task in c.pending_tasks
+            if role is None or TASK_ROLE[Task(task)] is role
+        ]
+        table(f"Pending tasks: {len(cases)} of {page.total} cases", ["ref", "task", "role", "due", "priority", ""],
+              rows, styles=lambda row: "red" if row[-1] else None)
+    if page.next_token:
+        errors.print(f"more: --page-token {page.next_token}", highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -1,0 +1,253 @@
+"""The audit report from visibility counts: the same figures as `build_report` over every
+case's snapshot (dvds/audit/report.py, kept as the reference), at the cost of a few dozen
+count queries whatever the number of cases.
+
+Each case publishes the report's facts as search attributes (workflows/report_facts.py).
+Counts give the tallies; medians, percentiles and maxima come from ranges: counts over a
+handful of bounds narrow the range that holds the value of a given rank until it is small
+enough to list. The overdue cases are listed (their number is what the report shows).
+Cases without the facts (ended before they existed, or running and not woken since) are
+read the old way, one snapshot each, and counted in `counted_by_snapshot`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from datetime import datetime
+from typing import Any
+
+from temporalio.client import WorkflowExecution
+from temporalio.common import SearchAttributeKey
+
+from dvds.audit.report import (
+    AuditReport,
+    DecisionTimes,
+    OverdueCase,
+    ReferralFigures,
+    build_report,
+    gather_snapshots,
+)
+from dvds.cases.client import CaseClient, ref_of
+from states.machine import CaseState
+from states.models import Route
+from states.record import CaseSnapshot
+from states.report_facts import REFERRAL_CATEGORIES, ReferralOutcome, decision_seconds, referral_seconds
+from states.risk import RiskLevel
+from states.submissions import FailureType
+from workflows import report_facts as rf
+from workflows import search
+
+CONCURRENT_COUNTS = 12
+SPLITS = 12  # bounds counted at once when narrowing a range
+LISTABLE = 400  # a range holding this many cases or fewer is listed instead of narrowed
+# Receipt to decision and confirmation to referral, in seconds: the first bounds tried.
+DAY = 86400.0
+FIRST_BOUNDS = [d * DAY for d in (1, 2, 7, 14, 21, 28, 35, 42, 56, 90, 180, 365, 730, 1825)]
+
+
+def _literal(value: float) -> str:
+    return repr(float(value))
+
+
+class Counter:
+    """Count queries under one base query, a few at a time."""
+
+    def __init__(self, cases: CaseClient, base: str, gate: asyncio.Semaphore | None = None) -> None:
+        self.cases = cases
+        self.base = base
+        self.gate = gate or asyncio.Semaphore(CONCURRENT_COUNTS)
+
+    def within(self, clause: str) -> Counter:
+        return Counter(self.cases, f"{self.base} AND {clause}", self.gate)
+
+    async def count(self, clause: str) -> int:
+        async with self.gate:
+            return (await self.cases.client.count_workflows(f"{self.base} AND {clause}")).count
+
+    async def counts(self, clauses: dict[str, str]) -> dict[str, int]:
+        values = await asyncio.gather(*(self.count(c) for c in clauses.values()))
+        return dict(zip(clauses, values, strict=True))
+
+    async def listed(self, clause: str) -> list[WorkflowExecution]:
+        async with self.gate:
+            return [e async for e in self.cases.client.list_workflows(f"{self.base} AND {clause}", page_size=1000)]
+
+
+class Ranked:
+    """Values of one numeric attribute by rank (1 = the smallest), over the counter's cases
+    and `extra` values of cases read the old way."""
+
+    def __init__(self, counter: Counter, key: SearchAttributeKey[float], extra: list[float]) -> None:
+        self.counter = counter
+        self.key = key
+        self.extra = sorted(extra)
+
+    async def at_most(self, bound: float) -> int:
+        local = sum(1 for v in self.extra if v <= bound)
+        return await self.counter.count(f"{self.key.name} <= {_literal(bound)}") + local
+
+    async def between(self, low: float | None, high: float) -> list[float]:
+        """The values in (low, high]."""
+        clause = f"{self.key.name} <= {_literal(high)}"
+        if low is not None:
+            clause += f" AND {self.key.name} > {_literal(low)}"
+        listed = [e.typed_search_attributes.get(self.key) for e in await self.counter.listed(clause)]
+        local = [v for v in self.extra if (low is None or v > low) and v <= high]
+        return sorted([float(v) for v in listed if v is not None] + local)
+
+    async def value(self, rank: int) -> float:
+        low: float | None = None  # the value ranked `rank` lies in (low, high]
+        below = 0  # how many values are <= low
+        bounds = FIRST_BOUNDS
+        while True:
+            tallies = await asyncio.gather(*(self.at_most(b) for b in bounds))
+            high, inside = bounds[-1], tallies[-1]
+            for bound, tally in zip(bounds, tallies, strict=True):
+                if tally >= rank:
+                    high, inside = bound, tally
+                    break
+                low, below = bound, tally
+            if inside < rank:  # past the last bound: look further out
+                bounds = [high * 2**i for i in range(1, SPLITS + 1)]
+                continue
+            narrow = high <= 0 if low is None else high - low < 1.0
+            if inside - below <= LISTABLE or narrow:
+                return (await self.between(low, high))[rank - below - 1]
+            start = 0.0 if low is None else low
+            step = (high - start) / SPLITS
+            bounds = ([] if low is not None else [start]) + [start + step * i for i in range(1, SPLITS)] + [high]
+
+
+async def _values(ranked: Ranked, ranks: list[int]) -> dict[int, float]:
+    wanted = sorted(set(ranks))
+    return dict(zip(wanted, await asyncio.gather(*(ranked.value(r) for r in wanted)), strict=True))
+
+
+def _median(values: dict[int, float], n: int) -> float:
+    """statistics.median from the ranked values."""
+    if n % 2:
+        return values[(n + 1) // 2]
+    return (values[n // 2] + values[n // 2 + 1]) / 2
+
+
+def _nearest_rank(share: float, n: int) -> int:
+    return max(math.ceil(share * n), 1)
+
+
+def _median_ranks(n: int) -> list[int]:
+    return [(n + 1) // 2] if n % 2 else [n // 2, n // 2 + 1]
+
+
+def _merged(counts: dict[str, int], old: dict[str, int]) -> dict[str, int]:
+    keys = set(counts) | set(old)
+    return dict(sorted((k, counts.get(k, 0) + old.get(k, 0)) for k in keys if counts.get(k, 0) + old.get(k, 0)))
+
+
+async def _tallies(counter: Counter) -> dict[str, dict[str, int]]:
+    def by(key: SearchAttributeKey[Any], values: list[str], none: bool = False) -> dict[str, str]:
+        clauses = {v: f"{key.name} = '{v}'" for v in values}
+        if none:
+            clauses["none"] = f"{key.name} IS NULL"
+        return clauses
+
+    parts = {
+        "state": by(search.STATE, [str(s) for s in CaseState]),
+        "route": by(search.ROUTE, [str(r) for r in Route], none=True),
+        "risk": by(search.RISK_LEVEL, [str(r) for r in RiskLevel], none=True),
+        "failure": by(search.FAILURE_TYPE, [str(f) for f in FailureType]),
+        "decision": {"total": f"{rf.REPORT_FACTS.name} >= 1", "decided": f"{rf.DECISION_SECONDS.name} IS NOT NULL",
+                     "over_28": f"{rf.DECIDED_OVER_DAYS.name} >= 28", "over_35": f"{rf.DECIDED_OVER_DAYS.name} >= 35"},
+    }
+    for category in REFERRAL_CATEGORIES:
+        within = f"{search.REFERRAL.name} = '{category}'"
+        parts[f"referral:{category}"] = {"cases": within} | {
+            str(o): f"{within} AND {rf.REFERRAL_OUTCOME.name} = '{o}'" for o in ReferralOutcome}
+    results = await asyncio.gather(*(counter.counts(clauses) for clauses in parts.values()))
+    return dict(zip(parts, results, strict=True))
+
+
+async def _overdue(counter: Counter) -> list[OverdueCase]:
+    listed = await counter.listed(f"{search.OVERDUE.name} = true")
+    found = []
+    for execution in listed:
+        attrs = execution.typed_search_attributes
+        names = (attrs.get(rf.OVERDUE_DEADLINES) or "").split()
+        found.append(OverdueCase(ref=ref_of(execution.id), state=attrs.get(search.STATE) or "unknown", deadlines=names))
+    return found
+
+
+async def _decision_times(counter: Counter, tallies: dict[str, int], old: list[CaseSnapshot], old_report: AuditReport,
+                          total: int) -> DecisionTimes:
+    extra = [s for s in (decision_seconds(snap) for snap in old) if s is not None]
+    decided = tallies["decided"] + len(extra)
+    over_28 = tallies["over_28"] + old_report.decision_times.over_28_days
+    over_35 = tallies["over_35"] + old_report.decision_times.over_35_days
+    median = p90 = None
+    if decided:
+        p90_rank = _nearest_rank(0.9, decided)
+        values = await _values(Ranked(counter, rf.DECISION_SECONDS, extra), [*_median_ranks(decided), p90_rank])
+        median, p90 = _median(values, decided), values[p90_rank]
+    return DecisionTimes(
+        decided=decided,
+        not_decided=total - decided,
+        median_days=None if median is None else round(median / 86400, 1),
+        p90_days=None if p90 is None else round(p90 / 86400, 1),
+        over_28_days=over_28,
+        over_35_days=over_35,
+        share_over_28=round(over_28 / decided, 3) if decided else None,
+        share_over_35=round(over_35 / decided, 3) if decided else None,
+    )
+
+
+async def _referral(counter: Counter, category: str, tallies: dict[str, int], old: list[CaseSnapshot],
+                    old_report: AuditReport) -> ReferralFigures | None:
+    before = next((r for r in old_report.referrals if r.category == category), None)
+    extra = [s for s in (referral_seconds(snap) for snap in old
+                         if snap.referral and snap.referral.category == category) if s is not None]
+    cases = tallies["cases"] + (before.cases if before else 0)
+    if not cases:
+        return None
+    within = tallies[ReferralOutcome.within_limit] + (before.within_limit if before else 0)
+    late = tallies[ReferralOutcome.late] + (before.late if before else 0)
+    referred = within + late
+    median = top = None
+    if referred:
+        of_category = Ranked(counter.within(f"{search.REFERRAL.name} = '{category}'"), rf.REFERRAL_SECONDS, extra)
+        values = await _values(of_category, [*_median_ranks(referred), referred])
+        hours = {rank: value / 3600 for rank, value in values.items()}
+        median, top = _median(hours, referred), hours[referred]
+    return ReferralFigures(
+        category=category, cases=cases, referred=referred, within_limit=within, late=late,
+        pending_overdue=tallies[ReferralOutcome.pending_overdue] + (before.pending_overdue if before else 0),
+        median_hours=None if median is None else round(median, 2),
+        max_hours=None if top is None else round(top, 2),
+    )
+
+
+async def visibility_report(cases: CaseClient, query: str, now: datetime, timezone: str,
+                            filters: dict[str, Any]) -> AuditReport:
+    """The report on the cases `query` matches (the filters of dvds/cases/queries.py)."""
+    counter = Counter(cases, f"{cases.case_query(query)} AND {rf.REPORT_FACTS.name} >= {rf.VERSION}")
+    old_query = f"{rf.REPORT_FACTS.name} IS NULL" + (f" AND ({query})" if query else "")
+    tallies, overdue, old = await asyncio.gather(
+        _tallies(counter), _overdue(counter), gather_snapshots(cases, old_query))
+    old_report = build_report(old, now, timezone, filters)
+    total = tallies["decision"]["total"] + len(old)
+    referrals = await asyncio.gather(*(
+        _referral(counter, category, tallies[f"referral:{category}"], old, old_report)
+        for category in REFERRAL_CATEGORIES))
+    failures = {k: v for k, v in tallies["failure"].items() if v}
+    return AuditReport(
+        generated_at=now,
+        filters=filters,
+        cases=total,
+        by_state=_merged(tallies["state"], old_report.by_state),
+        by_route=_merged(tallies["route"], old_report.by_route),
+        by_risk_level=_merged(tallies["risk"], old_report.by_risk_level),
+        overdue=sorted(overdue + old_report.overdue, key=lambda c: c.ref),
+        decision_times=await _decision_times(counter, tallies["decision"], old, old_report, total),
+        failures_by_type=_merged(failures, old_report.failures_by_type),
+        referrals=[r for r in referrals if r is not None],
+        counted_by_snapshot=len(old),
+    )

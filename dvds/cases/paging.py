@@ -1,0 +1,191 @@
+"""Cases a page at a time from visibility, in the order staff take work: review priority
+(1 first, cases without one last), then nearest deadline (none last).
+
+The server's SQL visibility cannot sort on a search attribute, so a page is found with
+counts: for each priority, count the cases due by a few bounds, narrow to a window of
+deadlines that holds the page (a few hundred cases at most), list that window and sort it.
+A window that stays large however narrow (cases due at the same moment, as an import
+makes) is paged in the server's own order. The page token says where the next page
+starts; a page costs a few counts and one or two lists, whatever the number of cases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from temporalio.client import WorkflowExecution
+
+from dvds.cases.client import CaseClient, CaseError, CaseListing, listing
+from states.record import ReviewPriority
+from workflows import search
+
+PRIORITIES: list[str | None] = [*sorted(str(p) for p in ReviewPriority), None]
+LISTABLE = 400
+SPLITS = 12
+DAY = timedelta(days=1)
+FIRST_OFFSETS = [timedelta(seconds=1), timedelta(hours=1), DAY, 3 * DAY, 7 * DAY, 14 * DAY, 30 * DAY,
+                 90 * DAY, 365 * DAY, 3650 * DAY]
+FROM_NOW = [-3650 * DAY, -365 * DAY, -30 * DAY, -7 * DAY, -DAY, timedelta(0), DAY, 7 * DAY, 30 * DAY,
+            365 * DAY, 3650 * DAY]
+
+
+@dataclass
+class Page:
+    cases: list[CaseListing]
+    total: int  # every case the query matches, counted
+    next_token: str | None
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page starts: in priority `bucket`, after deadline `due` (and, at that due, after
+    `ref`); or inside a window (due, tie_end] paged by the server; or among those with no due."""
+
+    bucket: int = 0
+    due: str | None = None
+    ref: str | None = None
+    tie_end: str | None = None
+    no_due: bool = False
+    server: str | None = None  # the server's page token, base64
+
+    def encode(self) -> str:
+        return base64.urlsafe_b64encode(json.dumps(asdict(self)).encode()).decode()
+
+    @staticmethod
+    def decode(token: str | None) -> Cursor:
+        if not token:
+            return Cursor()
+        try:
+            return Cursor(**json.loads(base64.urlsafe_b64decode(token.encode())))
+        except (ValueError, TypeError):
+            raise CaseError("page-token: not a page token this list gave") from None
+
+
+def _at(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _priority(bucket: int) -> str:
+    value = PRIORITIES[bucket]
+    return f"{search.PRIORITY.name} IS NULL" if value is None else f"{search.PRIORITY.name} = '{value}'"
+
+
+def _order(case: CaseListing) -> tuple[datetime, str]:
+    return (case.next_due or datetime.max.replace(tzinfo=UTC), case.ref)
+
+
+class WorkQueue:
+    """One query's cases, paged in work order."""
+
+    def __init__(self, cases: CaseClient, query: str) -> None:
+        self.cases = cases
+        self.query = query
+
+    async def _count(self, clause: str) -> int:
+        return await self.cases.count_cases(f"({self.query}) AND {clause}")
+
+    async def _list(self, clause: str, size: int, token: bytes | None = None) -> tuple[list[CaseListing], bytes | None]:
+        iterator = self.cases.client.list_workflows(
+            self.cases.case_query(f"({self.query}) AND {clause}"), page_size=size, next_page_token=token)
+        await iterator.fetch_next_page()
+        page: list[WorkflowExecution] = list(iterator.current_page or [])
+        return [listing(e) for e in page], iterator.next_page_token or None
+
+    async def page(self, size: int, token: str | None = None) -> Page:
+        cursor = Cursor.decode(token)
+        total, (cases, after) = await asyncio.gather(self.cases.count_cases(self.query), self._fill(cursor, size))
+        return Page(cases, total, after.encode() if after is not None else None)
+
+    async def _fill(self, cursor: Cursor, size: int) -> tuple[list[CaseListing], Cursor | None]:
+        rows: list[CaseListing] = []
+        current = cursor
+        while current.bucket < len(PRIORITIES) and len(rows) < size:
+            got, current = await self._step(current, size - len(rows))
+            rows += got
+        return rows, current if current.bucket < len(PRIORITIES) else None
+
+    async def _step(self, cursor: Cursor, need: int) -> tuple[list[CaseListing], Cursor]:
+        """Up to `need` cases from the cursor within its priority, and where to go on."""
+        bucket = _priority(cursor.bucket)
+        token = base64.b64decode(cursor.server) if cursor.server else None
+        if cursor.no_due:
+            got, more = await self._list(f"{bucket} AND {search.NEXT_DUE.name} IS NULL", need, token)
+            after = replace(cursor, server=base64.b64encode(more).decode()) if more else Cursor(cursor.bucket + 1)
+            return got, after
+        if cursor.tie_end is not None:
+            window = f"{search.NEXT_DUE.name} > '{cursor.due}' AND {search.NEXT_DUE.name} <= '{cursor.tie_end}'"
+            got, more = await self._list(f"{bucket} AND {window}", need, token)
+            if more:
+                return got, replace(cursor, server=base64.b64encode(more).decode())
+            return got, Cursor(bucket=cursor.bucket, due=cursor.tie_end)
+        return await self._window(cursor, need, bucket)
+
+    async def _window(self, cursor: Cursor, need: int, bucket: str) -> tuple[list[CaseListing], Cursor]:
+        """The next cases by deadline: the first bound by which `need` of them are due narrows
+        the window to list; the cases before the bound below it are all on the page."""
+        key = search.NEXT_DUE.name
+        start = None if cursor.due is None else _when(cursor.due)
+        # Back to just before `start` when the last page stopped among cases due then (after
+        # `ref`): visibility's datetimes do not compare equal to the microsecond; those already
+        # shown are left out when the window is sorted.
+        low = ""
+        if start is not None:
+            low = f" AND {key} > '{_at(start - timedelta(milliseconds=1) if cursor.ref else start)}'"
+        scope = f"{bucket} AND {key} IS NOT NULL{low}"
+        if start is None:
+            now = datetime.now(UTC)
+            bounds = [now + offset for offset in FROM_NOW]
+        else:
+            bounds = [start + offset for offset in FIRST_OFFSETS]
+        lower: datetime | None = None  # the last bound by which fewer than `need` are due
+        while True:
+            tallies = await asyncio.gather(*(self._count(f"{scope} AND {key} <= '{_at(b)}'") for b in bounds))
+            hit = next(((b, t) for b, t in zip(bounds, tallies, strict=True) if t >= need), None)
+            lower = max((b for b, t in zip(bounds, tallies, strict=True) if t < need), default=lower)
+            if hit is None:
+                if await self._count(scope) <= LISTABLE:
+                    return await self._listed(cursor, scope, need, None)
+                assert lower is not None
+                bounds = [lower + (i + 1) * 3650 * DAY for i in range(SPLITS)]
+                continue
+            end, inside = hit
+            if inside <= LISTABLE:
+                return await self._listed(cursor, scope, need, end)
+            first = lower if lower is not None else end - 3650 * DAY
+            if end - first < timedelta(seconds=1):
+                # Many cases due at practically the same moment: those before, then these in the server's order.
+                head: list[CaseListing] = []
+                if lower is not None:
+                    head, _ = await self._listed(cursor, scope, need, lower)
+                tie = Cursor(bucket=cursor.bucket, due=_at(first), tie_end=_at(end))
+                got, after = await self._step(tie, need - len(head))
+                return head + got, after
+            step = (end - first) / SPLITS
+            bounds = [first + step * i for i in range(1, SPLITS)] + [end]
+
+    async def _listed(
+        self, cursor: Cursor, scope: str, need: int, end: datetime | None
+    ) -> tuple[list[CaseListing], Cursor]:
+        """The cases of `scope` due by `end` (all, when None), sorted; the first `need` of them."""
+        clause = scope if end is None else f"{scope} AND {search.NEXT_DUE.name} <= '{_at(end)}'"
+        got, _ = await self._list(clause, LISTABLE + need)
+        ordered = sorted(got, key=_order)
+        if cursor.ref is not None and cursor.due is not None:
+            after = (_when(cursor.due), cursor.ref)
+            ordered = [c for c in ordered if _order(c) > after]
+        taken = ordered[:need]
+        if len(taken) < len(ordered):
+            last = taken[-1]
+            assert last.next_due is not None
+            return taken, Cursor(bucket=cursor.bucket, due=_at(last.next_due), ref=last.ref)
+        if end is None:
+            return taken, Cursor(bucket=cursor.bucket, no_due=True)
+        return taken, Cursor(bucket=cursor.bucket, due=_at(end))

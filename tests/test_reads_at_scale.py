@@ -1,0 +1,228 @@
+"""Reads at scale, on a few hundred imported cases and a few driven ones: the audit report
+counted in visibility gives the same figures as the reference (every case's snapshot); cases
+from before the report facts are read the old way, counted as such, and publish the facts
+when they act; the work lists read a page at a time, in the reference's order."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio import workflow
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+import worker as worker_module
+from dvds.audit.report import AuditReport, build_report, gather_snapshots
+from dvds.audit.visibility_report import visibility_report
+from dvds.cases import paging
+from dvds.cases.client import CaseClient, CaseError, CaseListing, server_refusal
+from dvds.cases.paging import WorkQueue
+from dvds.importer.demo_data import write_demo_export
+from dvds.importer.export import plan_import
+from dvds.importer.rows import RowContext
+from dvds.importer.run import run_import, tally_for
+from dvds.settings import Settings
+from states.record import Actor, CaseInput, CaseSnapshot
+from states.roles import Role, Task
+from tests.helpers.cases import referred, running_worker, settled, start_case, submission, submit
+from tests.helpers.eventually import eventually
+from tests.helpers.staff import SIGNER
+from tests.test_audit_report import _known_cases
+from workflows.case import CaseWorkflow
+from workflows.report_facts import REPORT_FACTS
+
+
+class _NotYet:
+    def now(self) -> bool:
+        return False
+
+
+@workflow.defn(name="CaseWorkflow", sandboxed=False)
+class CaseWorkflowBeforeFacts(CaseWorkflow):
+    """The case workflow as it was before it published the report's facts."""
+
+    @workflow.init
+    def __init__(self, start: CaseInput) -> None:
+        super().__init__(start)
+        self._report_facts = _NotYet()  # type: ignore[assignment]
+
+    @workflow.run
+    async def run(self, start: CaseInput) -> CaseSnapshot:  # type: ignore[override]
+        return await super().run(start)
+
+
+def _plan(prefix: str, rows: int, seed: int) -> Any:
+    out = io.StringIO(newline="")
+    write_demo_export(out, rows, seed, prefix)
+    return plan_import(out.getvalue().encode(), RowContext(today=date.today()))
+
+
+async def _import(client: Client, queue: str, prefix: str, rows: int, seed: int) -> list[str]:
+    plan = _plan(prefix, rows, seed)
+    cases = CaseClient(client, Settings(task_queue=queue), signer=SIGNER)
+    tally = await run_import(cases, plan, tally_for(plan), concurrency=16)
+    assert not tally.rejects
+    return tally.started
+
+
+@dataclass
+class World:
+    cases: CaseClient
+    query: str
+    old_refs: list[str]
+    total: int
+    queue: str  # today's worker's
+
+
+@pytest.fixture(scope="module")
+async def world(env, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:  # type: ignore[no-untyped-def]
+    """20 cases imported by a worker from before the facts (then served by today's), 300
+    imported today (three of them referred), and the driven cases of the report's own test."""
+    client: Client = env.client
+    home: Path = tmp_path_factory.mktemp("report-visibility")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(worker_module, "CaseWorkflow", CaseWorkflowBeforeFacts)
+        async with running_worker(client, home) as old_worker:
+            old_queue = old_worker.task_queue
+            old_refs = await _import(client, old_queue, "OLDF", 20, 7)
+            for ref in old_refs:  # their notices sent: nothing left for them to do before a person acts
+                await settled(client.get_workflow_handle(ref))
+    async with (
+        case_workers_on(client, home, old_queue),
+        running_worker(client, home) as worker,
+    ):
+        new_refs = await _import(client, worker.task_queue, "NEWF", 300, 11)
+        known = await _known_cases(client, worker, datetime.now(UTC))
+        for ref in new_refs[:3]:  # three more referrals, for a median of four
+            handle = client.get_workflow_handle(ref)
+            await submit(handle, Task.review, "RV500", "review_failure")
+            await submit(handle, Task.failure_confirmation, "PS600")
+            await referred(handle)
+        cases = CaseClient(client, Settings(home=home), signer=SIGNER)
+        query = f"TaskQueue = '{old_queue}' OR TaskQueue = '{worker.task_queue}'"
+        total = len(old_refs) + len(new_refs) + len(known)
+
+        async def all_listed() -> bool:
+            return await cases.count_cases(query) == total
+
+        await eventually(all_listed, 60, "visibility listing every case")
+        yield World(cases, query, old_refs, total, worker.task_queue)
+
+
+def case_workers_on(client: Client, home: Path, queue: str) -> Any:
+    from worker import case_workers
+
+    return case_workers(client, Settings(home=home), task_queue=queue)
+
+
+def _figures(report: AuditReport) -> dict[str, Any]:
+    return report.model_dump(exclude={"generated_at", "counted_by_snapshot"})
+
+
+async def _both(world: World) -> tuple[AuditReport, AuditReport]:
+    now = datetime.now(UTC)
+    reference = build_report(await gather_snapshots(world.cases, world.query), now, "Europe/London", {})
+    counted = await visibility_report(world.cases, world.query, now, "Europe/London", {})
+    return reference, counted
+
+
+class TestReportFromVisibility:
+    """The report from counts equals the report from every snapshot."""
+
+    async def test_same_figures_as_the_reference(self, world: World) -> None:
+        """Every figure, on 300 imported cases, 20 from before the facts and the driven ones."""
+
+        async def same() -> tuple[AuditReport, AuditReport] | None:
+            reference, counted = await _both(world)
+            assert _figures(counted) == _figures(reference)
+            return reference, counted
+
+        reference, counted = await eventually(same, 60, "the counted report matching the reference")
+        assert reference.cases == world.total
+        assert counted.counted_by_snapshot == len(world.old_refs)
+        assert counted.decision_times.decided > 200 and counted.referrals[0].referred == 4
+
+    async def test_old_case_publishes_facts_when_it_acts(self, world: World) -> None:
+        """A case from before the facts carries them once it next acts, and is no longer read the old way."""
+        acted = world.old_refs[0]
+        await submit(world.cases.handle(acted), Task.review, "RV500")
+
+        async def published() -> bool:
+            listed = [e async for e in world.cases.client.list_workflows(f"WorkflowId = '{acted}'")]
+            return bool(listed and listed[0].typed_search_attributes.get(REPORT_FACTS))
+
+        await eventually(published, 30, "the old case publishing its facts")
+
+        async def same() -> AuditReport | None:
+            reference, counted = await _both(world)
+            assert _figures(counted) == _figures(reference)
+            return counted
+
+        counted = await eventually(same, 60, "the counted report matching the reference")
+        assert counted.counted_by_snapshot == len(world.old_refs) - 1
+
+
+def _work_order(case: CaseListing) -> tuple[str, datetime]:
+    return (case.priority or "9", case.next_due or datetime.max.replace(tzinfo=UTC))
+
+
+class TestPagedWork:
+    """The pending tasks a page at a time: every case once, in work order, counted."""
+
+    async def _pages(self, cases: CaseClient, query: str, size: int) -> tuple[list[CaseListing], int, int]:
+        queue = WorkQueue(cases, query)
+        page = await queue.page(size)
+        found, pages = list(page.cases), 1
+        while page.next_token:
+            page = await queue.page(size, page.next_token)
+            found += page.cases
+            pages += 1
+        return found, page.total, pages
+
+    @pytest.mark.parametrize("listable", [400, 25], ids=["windows listed", "ties paged by the server"])
+    async def test_pages_make_the_whole_queue(self, world: World, listable: int,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+        """Pages of 37 together are the reference's whole queue, each case once, by priority then deadline."""
+        monkeypatch.setattr(paging, "LISTABLE", listable)
+        cases = CaseClient(world.cases.client, Settings(task_queue=world.queue), signer=SIGNER)
+        reference = await cases.pending_tasks("reviewer")
+        found, total, pages = await self._pages(cases, cases.work_query(["reviewer"]), 37)
+        assert sorted(c.ref for c in found) == sorted(c.ref for c in reference)
+        assert total == len(reference) and pages == -(-total // 37)
+        assert [_work_order(c) for c in found] == sorted(_work_order(c) for c in found)
+        if listable == 400:  # no ties paged by the server: the reference's order exactly
+            assert [c.ref for c in found] == [c.ref for c in reference]
+
+    async def test_a_token_from_elsewhere_is_refused(self, world: World) -> None:
+        """A page token that no list gave is refused, naming the field."""
+        with pytest.raises(CaseError, match="page-token"):
+            await WorkQueue(world.cases, world.cases.work_query()).page(10, "not-a-token")
+
+
+class TestClearAnswers:
+    """What a person reads when the case is closed or the server is busy."""
+
+    async def test_task_to_a_closed_case_says_closed_and_when(self, client: Client, tmp_path: Path) -> None:
+        """A task sent to a closed case is refused as closed, with when, not as a case that does not exist."""
+        async with running_worker(client, tmp_path) as worker:
+            handle = await start_case(client, worker)
+            for task, actor, example in ((Task.research, "R100", None), (Task.risk_assessment, "RA200", None),
+                                         (Task.decision, "DM300", "decision_decline"), (Task.review, "RV500", None)):
+                await submit(handle, task, actor, example)
+            await handle.result()
+            cases = CaseClient(client, Settings(task_queue=worker.task_queue), signer=SIGNER)
+            with pytest.raises(CaseError, match=rf"case {handle.id} is closed \(since 20\d\d-.*nothing changed"):
+                await cases.complete(handle.id, Task.review, Actor(id="RV500", role=Role.reviewer),
+                                     submission(Task.review).model_dump(mode="json"))
+
+    def test_busy_server_says_try_again(self) -> None:
+        """A server refusing under load is busy: nothing changed, try again, where to look if it goes on."""
+        for status in (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED):
+            message = server_refusal(RPCError("x", status, b""))
+            assert message.startswith("server busy") and "try again" in message and "log" in message
