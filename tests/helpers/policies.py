@@ -127,7 +127,7 @@ def watched_worker(client: Client, notifier: RecordingNotifier, gateway: IopcGat
 
 async def reviewed_with_failure(handle: WorkflowHandle[Any, Any]) -> None:
     """A declined case whose review finds a service failure, the person still at risk."""
-    await submit(handle, Task.research, "R100")
+    await submit(handle, Task.research, "R100", "research_no_history")
     await submit(handle, Task.risk_assessment, "RA200")
     await submit(handle, Task.decision, "DM300", "decision_decline")
     await submit(handle, Task.review, "RV500", "review_failure")

@@ -118,6 +118,33 @@ async def _referral_due(handle: WorkflowHandle[Any, Any]) -> None:
     await submit(handle, Task.remedial_disclosure, "DO400")
 
 
+async def _countersigned(handle: WorkflowHandle[Any, Any]) -> None:
+    """Declined despite relevant history: a countersignature refused, a new decline, countersigned, reviewed."""
+    from states.roles import Task
+    from tests.helpers.cases import submit
+
+    await submit(handle, Task.research, "R100")
+    await submit(handle, Task.risk_assessment, "RA200")
+    await submit(handle, Task.decision, "DM300", "decision_decline")
+    await submit(handle, Task.countersignature, "DM310", "countersignature_refused")
+    await submit(handle, Task.decision, "DM300", "decision_decline")
+    await submit(handle, Task.countersignature, "DM310")
+    await submit(handle, Task.review, "RV500")
+
+
+async def _retriaged(handle: WorkflowHandle[Any, Any]) -> None:
+    """Raised to high after the assessment (the urgent ladder at once), lowered by a supervisor, disclosed."""
+    from states.roles import Task
+    from tests.helpers.cases import submit
+
+    await submit(handle, Task.research, "R100")
+    await submit(handle, Task.risk_assessment, "RA200")
+    await submit(handle, Task.risk_update, "RA200")
+    await submit(handle, Task.risk_update, "SV700", "risk_update_lower", role="supervisor")
+    for task, actor in [(Task.decision, "DM300"), (Task.disclosure, "DO400"), (Task.review, "RV500")]:
+        await submit(handle, task, actor)
+
+
 def _historical_input() -> Any:
     from dvds.importer.rows import ImportRow, RowContext, parse_row
 
@@ -139,6 +166,10 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[WorkflowHandle[Any, Any]], Awai
     "referral_due": ({}, _referral_due),  # with the search-attribute-referral-due patch
     # Signed proofs: the start's proof checked by a local activity, each task's kept in its record.
     "signed": ({"signed": True}, _disclosed),
+    # With the countersignature-on-declines patch.
+    "countersigned": ({"signed": True}, _countersigned),
+    # Re-triage: risk_update raising to high, then lowering (a new update, no new command).
+    "retriaged": ({"signed": True}, _retriaged),
 }
 
 

@@ -1,0 +1,92 @@
+"""The safeguards on the real server: a countersignature on a decline despite relevant
+history, re-triage that shortens deadlines, the safeguarding contact on a late outcome, and
+the referral policy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client, WorkflowUpdateFailedError
+
+from states.machine import CaseState
+from states.roles import Task
+from tests.helpers.cases import settled, start_case, submit
+from tests.helpers.eventually import eventually
+from tests.helpers.policies import SHORT_POLICY, RecordingNotifier, watched_worker
+
+
+async def refused(handle: object, task: Task, actor: str, example: str | None = None, **changes: object) -> str:
+    with pytest.raises(WorkflowUpdateFailedError) as error:
+        await submit(handle, task, actor, example, **changes)  # type: ignore[arg-type]
+    return str(error.value.cause)
+
+
+class TestCountersignature:
+    """A decline despite relevant history waits for a second decision maker."""
+
+    async def test_waits_and_refuses_the_same_person(self, client: Client, tmp_path: Path) -> None:
+        """The decline waits; decider and researcher are refused; refused, it goes back; countersigned, declined."""
+        recorder = RecordingNotifier()
+        async with watched_worker(client, recorder, home=tmp_path) as worker:
+            handle = await start_case(client, worker, policy=SHORT_POLICY)
+            await submit(handle, Task.research, "DUAL6")
+            await submit(handle, Task.risk_assessment, "RA200")
+            snap = await submit(handle, Task.decision, "DM300", "decision_decline")
+            assert snap.state is CaseState.awaiting_countersignature
+            assert snap.pending_tasks == [Task.countersignature]
+            before = await settled(handle)
+            for who in ("DM300", "DUAL6"):
+                assert "countersigner_is_a_second_decision_maker" in await refused(handle, Task.countersignature, who)
+            assert len(await settled(handle)) == len(before)
+
+            snap = await submit(handle, Task.countersignature, "DM310", "countersignature_refused")
+            assert snap.state is CaseState.risk_assessed and snap.pending_tasks == [Task.decision]
+            snap = await submit(handle, Task.decision, "DUAL6", "decision_decline")
+            assert snap.state is CaseState.awaiting_countersignature  # DUAL6 researched: they cannot decide alone
+            assert "countersigner_is_a_second_decision_maker" in await refused(handle, Task.countersignature, "DUAL6")
+            snap = await submit(handle, Task.countersignature, "DM310")
+            assert snap.state is CaseState.declined and snap.pending_tasks == [Task.review]
+            await submit(handle, Task.review, "RV500")
+            result = await handle.result()
+            assert [t.trigger for t in result.transitions] == [
+                "complete_research", "assess_risk", "decline_for_countersignature", "refuse_countersignature",
+                "decline_for_countersignature", "countersign", "review", "close",
+            ]
+
+            async def countersignature_notified() -> bool:
+                return sum(n.to == "team:decision_maker" and "countersignature" in n.subject
+                           for n in recorder.notices) == 2
+
+            await eventually(countersignature_notified, what="two countersignature notices")
+
+
+class TestRetriage:
+    """A risk update on an open case: raised to high, the urgent ladder fires at once."""
+
+    async def test_raised_to_high_the_urgent_ladder_fires(self, client: Client, tmp_path: Path) -> None:
+        """The outcome deadline moves to the 6-second urgent track; its rungs fire; lowering needs a supervisor."""
+        recorder = RecordingNotifier()
+        policy = SHORT_POLICY.model_copy(update={"outcome": SHORT_POLICY.outcome.model_copy(
+            update={"limit": SHORT_POLICY.outcome.limit.model_copy(update={"amount": 600.0}), "ladder": []})})
+        async with watched_worker(client, recorder, home=tmp_path) as worker:
+            handle = await start_case(client, worker, policy=policy)
+            await submit(handle, Task.research, "R100")
+            snap = await submit(handle, Task.risk_assessment, "RA200")
+            outcome = next(d for d in snap.deadlines if d.name == "outcome" and d.open)
+            assert not outcome.urgent
+            snap = await submit(handle, Task.risk_update, "RA200")
+            assert snap.risk_level == "high"
+            outcome = next(d for d in snap.deadlines if d.name == "outcome" and d.open)
+            assert outcome.urgent and (outcome.due - outcome.started_at).total_seconds() == 6
+
+            async def urgent_breach() -> bool:
+                return any(s.breach for s in recorder.escalations("outcome"))
+
+            await eventually(urgent_breach, what="the urgent outcome breach")
+            assert [s.notify for s in recorder.escalations("outcome")] == [
+                "assigned_officer", "supervisor", "senior_officer"]
+            assert "lowering_needs_supervisor" in await refused(handle, Task.risk_update, "RA200", "risk_update_lower")
+            snap = await submit(handle, Task.risk_update, "SV700", "risk_update_lower", role="supervisor")
+            assert snap.risk_level == "standard"
+            assert [t.trigger for t in snap.transitions][-2:] == ["update_risk", "update_risk"]
