@@ -83,6 +83,16 @@ class TestCountersignature:
         assert case.current is CaseState.declined
 
 
+    def test_historical_decline_with_relevant_history_is_reviewed_first(self) -> None:
+        """Imported as declined though the subject had relevant history: the review queue's top priority."""
+        from states.historical import review_priority
+        from states.record import HistoricalDecision, ReviewPriority, SubjectHistory
+
+        first = review_priority(HistoricalDecision.declined, SubjectHistory.yes, 10, disclosure_delivered=False)
+        assert first is ReviewPriority.possible_failure_to_disclose
+        assert sorted(ReviewPriority)[0] is first
+
+
 class TestRetriage:
     """A risk update records a new level; high moves the open deadlines to the urgent ladder."""
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
 
+from dvds.audit.history import case_timeline
+from dvds.audit.timeline import Kind
 from states.machine import CaseState
 from states.roles import Task
 from tests.helpers.cases import settled, start_case, submit
@@ -90,3 +92,8 @@ class TestRetriage:
             snap = await submit(handle, Task.risk_update, "SV700", "risk_update_lower", role="supervisor")
             assert snap.risk_level == "standard"
             assert [t.trigger for t in snap.transitions][-2:] == ["update_risk", "update_risk"]
+            timeline = await case_timeline(client, handle.id, tmp_path / "archive")
+            changes = [(e.actor, e.what) for e in timeline.entries if e.kind is Kind.task and "(risk " in e.what]
+            moved = "risk_update done: risk_assessed -> risk_assessed"
+            assert changes == [("RA200", f"{moved} (risk medium -> high)"),
+                               ("SV700", f"{moved} (risk high -> standard)")]
