@@ -12,10 +12,11 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from dvds.audit.history import case_timeline
 from dvds.audit.timeline import Kind
 from states.machine import CaseState
+from states.record import CaseSnapshot
 from states.roles import Task
 from tests.helpers.cases import settled, start_case, submit
 from tests.helpers.eventually import eventually
-from tests.helpers.policies import SHORT_POLICY, RecordingNotifier, watched_worker
+from tests.helpers.policies import LATE_OUTCOME_POLICY, SHORT_POLICY, RecordingNotifier, watched_worker
 
 
 async def refused(handle: object, task: Task, actor: str, example: str | None = None, **changes: object) -> str:
@@ -97,3 +98,31 @@ class TestRetriage:
             moved = "risk_update done: risk_assessed -> risk_assessed"
             assert changes == [("RA200", f"{moved} (risk medium -> high)"),
                                ("SV700", f"{moved} (risk high -> standard)")]
+
+
+class TestSafeguardingContact:
+    """A breach of the outcome deadline opens a safeguarding contact with its own ladder."""
+
+    async def test_breach_opens_the_contact(self, client: Client, tmp_path: Path) -> None:
+        """The disclosing officer is told; the contact's rungs fire; recorded, it is met and no longer open."""
+        recorder = RecordingNotifier()
+        async with watched_worker(client, recorder, home=tmp_path) as worker:
+            handle = await start_case(client, worker, policy=LATE_OUTCOME_POLICY)
+
+            async def contact_breached() -> bool:
+                return any(s.breach for s in recorder.escalations("safeguarding_contact"))
+
+            await eventually(contact_breached, what="the safeguarding contact's breach")
+            waiting = [n for n in recorder.notices if "safeguarding_contact is waiting" in n.subject]
+            assert [n.to for n in waiting] == ["team:disclosing_officer"]
+            assert [(s.notify, s.breach) for s in recorder.escalations("safeguarding_contact")] == [
+                ("supervisor", False), ("senior_officer", True)]
+            snap = await handle.query("snapshot", result_type=CaseSnapshot)
+            assert snap.pending_tasks == [Task.research, Task.safeguarding_contact]
+            assert "needs the role disclosing_officer" in await refused(handle, Task.safeguarding_contact, "R100",
+                                                                        role="researcher")
+            snap = await submit(handle, Task.safeguarding_contact, "DO400")
+            assert snap.pending_tasks == [Task.research]
+            contact = next(d for d in snap.deadlines if d.name == "safeguarding_contact")
+            assert contact.met_at is not None and contact.breaches == [contact.due]
+            assert "safeguarding_contact is not open" in await refused(handle, Task.safeguarding_contact, "DO400")

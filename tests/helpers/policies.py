@@ -139,3 +139,18 @@ CALENDAR_POLICY = default_policy().model_copy(update={"stages": {
     **default_policy().stages,
     Task.failure_confirmation: DeadlineRule(limit=Limit(amount=7, unit=Unit.calendar_days)),
 }})
+
+
+# The outcome due in three seconds, and the safeguarding contact its breach opens on a short
+# ladder of its own (the default: 24 hours, a rung at 12).
+LATE_OUTCOME_POLICY = SHORT_POLICY.model_copy(update={
+    "outcome": DeadlineRule.model_validate({
+        "limit": {"amount": 3, "unit": "seconds"}, "ladder": [{"at": "breach", "notify": "senior_officer"}]}),
+    "stages": {
+        Task.research: DeadlineRule.model_validate({"limit": {"amount": 600, "unit": "seconds"}}),
+        Task.safeguarding_contact: DeadlineRule.model_validate({
+            "limit": {"amount": 4, "unit": "seconds"},
+            "ladder": [{"at": {"amount": 2, "unit": "seconds"}, "notify": "supervisor"},
+                       {"at": "breach", "notify": "senior_officer"}]}),
+    },
+})

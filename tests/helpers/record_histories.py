@@ -145,6 +145,32 @@ async def _retriaged(handle: WorkflowHandle[Any, Any]) -> None:
         await submit(handle, task, actor)
 
 
+async def _safeguarded(handle: WorkflowHandle[Any, Any]) -> None:
+    """The outcome deadline breached: the safeguarding contact opens, escalates, is made; then declined."""
+    from states.record import CaseSnapshot
+    from states.roles import Task
+    from tests.helpers.cases import submit
+    from tests.helpers.eventually import eventually
+
+    async def first_timer() -> bool:
+        # No query before the first workflow task is done: a query that arrives while the
+        # start's local activity runs splits that task, and such a history does not replay.
+        return any([e.HasField("timer_started_event_attributes") async for e in handle.fetch_history_events()])
+
+    async def contact_breached() -> bool:
+        snap = await handle.query("snapshot", result_type=CaseSnapshot)
+        return any(d.name == "safeguarding_contact" and d.breaches for d in snap.deadlines)
+
+    await eventually(first_timer, what="the case's first timer")
+
+    await eventually(contact_breached, within=120, what="the safeguarding contact's breach")
+    await submit(handle, Task.safeguarding_contact, "DO400")
+    await submit(handle, Task.research, "R100", "research_no_history")
+    await submit(handle, Task.risk_assessment, "RA200")
+    await submit(handle, Task.decision, "DM300", "decision_decline")
+    await submit(handle, Task.review, "RV500")
+
+
 def _historical_input() -> Any:
     from dvds.importer.rows import ImportRow, RowContext, parse_row
 
@@ -170,6 +196,8 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[WorkflowHandle[Any, Any]], Awai
     "countersigned": ({"signed": True}, _countersigned),
     # Re-triage: risk_update raising to high, then lowering (a new update, no new command).
     "retriaged": ({"signed": True}, _retriaged),
+    # With the safeguarding-contact-on-breach patch (tests/helpers/policies.py: LATE_OUTCOME_POLICY).
+    "safeguarded": ({"signed": True, "policy": "late_outcome"}, _safeguarded),
 }
 
 
@@ -181,7 +209,9 @@ async def record(client: Client, home: Path, names: list[str]) -> None:
     from dvds.staff.directory import read_staff
     from states.record import CaseInput
     from tests.helpers.cases import OPERATOR, application, new_ref, signed_start
-    from tests.helpers.policies import SHORT_POLICY, RecordingNotifier, watched_worker
+    from tests.helpers.policies import LATE_OUTCOME_POLICY, SHORT_POLICY, RecordingNotifier, watched_worker
+
+    policies = {"late_outcome": LATE_OUTCOME_POLICY}
 
     async with watched_worker(client, RecordingNotifier(), home=home) as worker:
         for name in names:
@@ -189,7 +219,8 @@ async def record(client: Client, home: Path, names: list[str]) -> None:
             if how.get("historical"):
                 start = _historical_input()
             elif how.get("signed"):
-                start = signed_start(CaseInput(ref=new_ref(), application=application(), started_by=OPERATOR))
+                start = signed_start(CaseInput(ref=new_ref(), application=application(), started_by=OPERATOR,
+                                               policy=policies.get(how.get("policy", ""))))
             else:
                 start = CaseInput(ref=new_ref(), application=application(),
                                   policy=SHORT_POLICY if how.get("short_policy") else None)
