@@ -12,9 +12,10 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from dvds.audit.history import case_timeline
 from dvds.audit.timeline import Kind
 from states.machine import CaseState
+from states.policy import ReferralPolicy
 from states.record import CaseSnapshot
 from states.roles import Task
-from tests.helpers.cases import settled, start_case, submit
+from tests.helpers.cases import referred, settled, start_case, submit
 from tests.helpers.eventually import eventually
 from tests.helpers.policies import LATE_OUTCOME_POLICY, SHORT_POLICY, RecordingNotifier, watched_worker
 
@@ -126,3 +127,37 @@ class TestSafeguardingContact:
             contact = next(d for d in snap.deadlines if d.name == "safeguarding_contact")
             assert contact.met_at is not None and contact.breaches == [contact.due]
             assert "safeguarding_contact is not open" in await refused(handle, Task.safeguarding_contact, "DO400")
+
+
+class TestReferralPolicy:
+    """The policy file's referral section decides which confirmed failures go to the IOPC."""
+
+    @pytest.mark.parametrize(("automatic", "review", "refer", "state"), [
+        (["service", "harm"], "review_failure", False, CaseState.referred),
+        (["service", "harm"], "review_failure_administrative", False, CaseState.closed),
+        (["service", "harm"], "review_failure_administrative", True, CaseState.referred),
+        (["administrative"], "review_failure_administrative", False, CaseState.referred),
+        (["administrative"], "review_failure", False, CaseState.closed),
+    ])
+    async def test_refers_exactly_the_configured_types(self, client: Client, tmp_path: Path, automatic: list[str],
+                                                       review: str, refer: bool, state: CaseState) -> None:
+        """Referred (one filing at the gateway) or recorded and closed (none), as the policy and PSD's choice say."""
+        policy = SHORT_POLICY.model_copy(update={"referral": ReferralPolicy.model_validate({"automatic": automatic})})
+        async with watched_worker(client, RecordingNotifier(), home=tmp_path) as worker:
+            handle = await start_case(client, worker, policy=policy)
+            await submit(handle, Task.research, "R100", "research_no_history")
+            await submit(handle, Task.risk_assessment, "RA200")
+            await submit(handle, Task.decision, "DM300", "decision_decline")
+            await submit(handle, Task.review, "RV500", review)
+            snap = await submit(handle, Task.failure_confirmation, "PS600", refer=refer)
+            assert snap.state is state
+            outbox = tmp_path / "iopc-outbox"
+            if state is CaseState.referred:
+                filed = await referred(handle)
+                assert filed.referral is not None and filed.referral.category == "voluntary"
+                assert len(list(outbox.glob("*.json"))) == 1
+            else:
+                result = await handle.result()
+                assert result.referral is None and result.failure_type is not None
+                assert [t.trigger for t in result.transitions][-1] == "record_failure"
+                assert not list(outbox.glob("*.json"))

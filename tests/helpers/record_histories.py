@@ -171,6 +171,18 @@ async def _safeguarded(handle: WorkflowHandle[Any, Any]) -> None:
     await submit(handle, Task.review, "RV500")
 
 
+async def _failure_recorded(handle: WorkflowHandle[Any, Any]) -> None:
+    """An administrative failure confirmed: by the default referral policy recorded, not referred, and closed."""
+    from states.roles import Task
+    from tests.helpers.cases import submit
+
+    await submit(handle, Task.research, "R100", "research_no_history")
+    await submit(handle, Task.risk_assessment, "RA200")
+    await submit(handle, Task.decision, "DM300", "decision_decline")
+    await submit(handle, Task.review, "RV500", "review_failure_administrative")
+    await submit(handle, Task.failure_confirmation, "PS600")
+
+
 def _historical_input() -> Any:
     from dvds.importer.rows import ImportRow, RowContext, parse_row
 
@@ -198,6 +210,8 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[WorkflowHandle[Any, Any]], Awai
     "retriaged": ({"signed": True}, _retriaged),
     # With the safeguarding-contact-on-breach patch (tests/helpers/policies.py: LATE_OUTCOME_POLICY).
     "safeguarded": ({"signed": True, "policy": "late_outcome"}, _safeguarded),
+    # With the referral-policy patch: a confirmed failure the policy does not refer.
+    "failure_recorded": ({"signed": True}, _failure_recorded),
 }
 
 
