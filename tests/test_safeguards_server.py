@@ -4,6 +4,7 @@ the referral policy."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 
 from dvds.audit.history import case_timeline
 from dvds.audit.timeline import Kind
+from dvds.cases.referrals import ReferralError, organisational_referrals, refer_organisational
 from states.machine import CaseState
 from states.policy import ReferralPolicy
 from states.record import CaseSnapshot
@@ -161,3 +163,40 @@ class TestReferralPolicy:
                 assert result.referral is None and result.failure_type is not None
                 assert [t.trigger for t in result.transitions][-1] == "record_failure"
                 assert not list(outbox.glob("*.json"))
+
+
+class TestOrganisationalReferral:
+    """Professional Standards refers several cases in one referral, which keeps its category and cases."""
+
+    async def test_one_referral_covers_several_cases(self, client: Client, tmp_path: Path) -> None:
+        """One filing at the gateway, category organisational, naming both cases; listed for auditors; once only."""
+        async with watched_worker(client, RecordingNotifier(), home=tmp_path) as worker:
+            first = await start_case(client, worker, policy=SHORT_POLICY)
+            second = await start_case(client, worker, policy=SHORT_POLICY)
+            ref = f"ORG-{first.id}"
+            raw = {"ref": ref, "referred_by": {"id": "PS600", "role": "professional_standards"},
+                   "cases": [first.id, second.id], "concern": "The force's response to two earlier referrals."}
+            referral = await refer_organisational(client, worker.task_queue, raw)
+            assert referral.category == "organisational" and referral.cases == [first.id, second.id]
+            again = await refer_organisational(client, worker.task_queue, raw)
+            assert again == referral
+            [filed] = [json.loads(p.read_text()) for p in (tmp_path / "iopc-outbox").glob("*.json")]
+            assert filed["request"]["category"] == "organisational"
+            assert filed["request"]["cases"] == [first.id, second.id] and "concern" not in filed["request"]
+            assert referral in await organisational_referrals(client)
+
+    async def test_refused_before_anything_is_filed(self, client: Client, tmp_path: Path) -> None:
+        """Not by Professional Standards, one case only, or an unknown case: refused naming the field."""
+        async with watched_worker(client, RecordingNotifier(), home=tmp_path) as worker:
+            case = await start_case(client, worker, policy=SHORT_POLICY)
+            base = {"ref": f"ORG-{case.id}", "referred_by": {"id": "PS600", "role": "professional_standards"},
+                    "cases": [case.id, "NO-SUCH-CASE-1"], "concern": "A concern."}
+            attempts = [
+                ({**base, "referred_by": {"id": "RV500", "role": "reviewer"}}, "referred_by: an organisational"),
+                ({**base, "cases": [case.id]}, "cases: List should have at least 2 items"),
+                (base, "cases.1: no case with that reference"),
+            ]
+            for raw, message in attempts:
+                with pytest.raises(ReferralError, match=message):
+                    await refer_organisational(client, worker.task_queue, raw)
+            assert not list((tmp_path / "iopc-outbox").glob("*.json"))
