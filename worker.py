@@ -48,6 +48,7 @@ from states.policy import preload_bank_holidays
 from workflows.archive import ArchiveWorkflow
 from workflows.case import CaseWorkflow
 from workflows.claims import ClaimBoardWorkflow
+from workflows.organisational_referral import OrganisationalReferralWorkflow
 from workflows.payload_gate import PayloadGate
 from workflows.staff_gate import StaffGate, StaffLookup
 
@@ -128,7 +129,7 @@ def build_worker(
     return Worker(
         worker_client(client, partial(load_keys, settings)),
         task_queue=task_queue or settings.task_queue,
-        workflows=[CaseWorkflow, ArchiveWorkflow, ClaimBoardWorkflow],
+        workflows=[CaseWorkflow, ArchiveWorkflow, ClaimBoardWorkflow, OrganisationalReferralWorkflow],
         activities=[
             *(channels if channels is not None else activities_for(settings)),
             *archiving,

@@ -34,9 +34,9 @@ from states.record import (
     TaskRecord,
     TransitionRecord,
 )
-from states.roles import ACTIONS, READ_ONLY_ROLES, READ_ONLY_RULE, TASK_ROLE, Task, separation_broken
+from states.roles import ACTIONS, READ_ONLY_ROLES, READ_ONLY_RULE, Task, may_do, roles_for, separation_broken
 from states.rules import CaseRules
-from states.submissions import DeadlineExtension, FailureType, IopcDecision, RiskLevel
+from states.submissions import DeadlineExtension, FailureType, IopcDecision, RiskLevel, RiskUpdate
 from states.tasks import TASK_MODEL, TaskRefused, dated
 
 
@@ -98,10 +98,7 @@ class Case(CaseRules):
 
     @property
     def risk_level(self) -> RiskLevel | None:
-        assessment = self._last(Task.risk_assessment)
-        if assessment is not None:
-            return RiskLevel(str(assessment.submission["level"]))
-        return self.start.historical.risk_level if self.start.historical else None
+        return self.current_risk()
 
     @property
     def urgent(self) -> bool:
@@ -169,9 +166,10 @@ class Case(CaseRules):
         separation of duties, its dates, then the rules on what it submits."""
         if not isinstance(submission, TASK_MODEL[task]):
             raise TaskRefused(f"submission: a {task} task takes a {TASK_MODEL[task].__name__}")
-        if actor.role is not TASK_ROLE[task]:
+        if not may_do(task, actor.role):
             why = f" (rule {READ_ONLY_RULE}: an {actor.role} only reads)" if actor.role in READ_ONLY_ROLES else ""
-            raise TaskRefused(f"role: the {task} task needs the role {TASK_ROLE[task]}, not {actor.role}{why}")
+            needed = " or ".join(roles_for(task))
+            raise TaskRefused(f"role: the {task} task needs the role {needed}, not {actor.role}{why}")
         if self.finished:
             raise TaskRefused(f"task: the case is {self.current}; nothing more can be done on it")
         rows = [r for r in rows_from(self.state) if r.fired_by == task and self._open(r)]
@@ -209,8 +207,11 @@ class Case(CaseRules):
             self.deadlines.extend(submission, actor, now)
             return []
         # The machine's conditions judge the case as it was before this task.
+        was_urgent = self.urgent
         made = [self._fire(trigger, record, now)]
         self.tasks.append(record)
+        if isinstance(submission, RiskUpdate) and self.urgent and not was_urgent:
+            self.deadlines.go_urgent(now)  # re-triaged to high: the urgent ladder at once
         if isinstance(submission, IopcDecision) and self.referral is not None:
             self.referral = self.referral.model_copy(update={"mode_decided": str(submission.mode)})
         if self.current is CaseState.referred and self.referral is None:
@@ -248,6 +249,14 @@ class Case(CaseRules):
         return made
 
     # ---- events that are not human tasks -------------------------------------------
+
+    def outcome_breached(self, at: datetime) -> None:
+        """The outcome deadline has passed with no outcome: a safeguarding contact is owed
+        (states/safeguarding.py), with its own deadline."""
+        if self.current not in OPEN_BEFORE_OUTCOME:
+            return
+        self.safeguarding_since = at
+        self.deadlines.sync(self.pending_tasks(), at, self.urgent)
 
     def open_referral(self, category: str, key: str, now: datetime) -> Referral:
         deadline = self.deadlines.open("iopc_referral", now, urgent=False)

@@ -68,6 +68,15 @@ class DeadlineBook:
             if self._find_open(task) is None and self.policy.rule_for(task, urgent) is not None:
                 self.open(task, now, urgent)
 
+    def go_urgent(self, now: datetime) -> None:
+        """Put every open deadline the policy has an urgent rule for on that rule, counted
+        from when it started (a re-triage to high): rungs already past on the urgent
+        ladder fire at once, in order."""
+        for deadline in list(self._deadlines):
+            if deadline.open and not deadline.urgent and deadline.name in self.policy.urgent:
+                self.meet(deadline.name, now)
+                self.open(deadline.name, deadline.started_at, urgent=True)
+
     def extend(self, extension: DeadlineExtension, actor: Actor, now: datetime) -> None:
         """Move the due time and re-arm the ladder: rungs now in the future fire again."""
         index = self._find_open(extension.deadline)

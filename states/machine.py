@@ -27,6 +27,7 @@ class CaseState(StrEnum):
     received = "received"
     researched = "researched"
     risk_assessed = "risk_assessed"
+    awaiting_countersignature = "awaiting_countersignature"
     disclosed = "disclosed"
     declined = "declined"
     withdrawn = "withdrawn"
@@ -43,7 +44,8 @@ class Fired(StrEnum):
 
 
 S = CaseState
-OPEN_BEFORE_OUTCOME = [S.received, S.researched, S.risk_assessed]
+BEFORE_DECISION = [S.received, S.researched, S.risk_assessed]
+OPEN_BEFORE_OUTCOME = [*BEFORE_DECISION, S.awaiting_countersignature]
 FINAL_STATES = frozenset({S.closed})
 NOT_FINAL = [s for s in CaseState if s not in FINAL_STATES]
 
@@ -63,8 +65,18 @@ TRANSITIONS: list[dict[str, Any]] = [
      "conditions": ["risk_assessment_recorded", "not_yet_decided"], "unless": ["historical"],
      "submission": ["decision_discloses"]},
     {"trigger": "decide_to_decline", "source": S.risk_assessed, "dest": S.declined, "fired_by": Task.decision,
-     "conditions": ["risk_assessment_recorded", "not_yet_decided"], "unless": ["historical"],
-     "submission": ["decision_declines"]},
+     "conditions": ["risk_assessment_recorded", "not_yet_decided"],
+     "unless": ["historical", "research_found_relevant_history"], "submission": ["decision_declines"]},
+    # Four eyes on non-disclosure: declining despite relevant history waits for a second decision
+    # maker; not countersigned, the case goes back for a new decision.
+    {"trigger": "decline_for_countersignature", "source": S.risk_assessed, "dest": S.awaiting_countersignature,
+     "fired_by": Task.decision, "conditions": ["risk_assessment_recorded", "not_yet_decided",
+                                               "research_found_relevant_history"],
+     "unless": ["historical"], "submission": ["decision_declines"]},
+    {"trigger": "countersign", "source": S.awaiting_countersignature, "dest": S.declined,
+     "fired_by": Task.countersignature, "submission": ["countersigned"]},
+    {"trigger": "refuse_countersignature", "source": S.awaiting_countersignature, "dest": S.risk_assessed,
+     "fired_by": Task.countersignature, "submission": ["not_countersigned"]},
     {"trigger": "deliver_disclosure", "source": S.risk_assessed, "dest": S.disclosed, "fired_by": Task.disclosure,
      "conditions": ["decided_to_disclose"]},
     {"trigger": "withdraw", "source": OPEN_BEFORE_OUTCOME, "dest": S.withdrawn, "fired_by": Task.withdrawal,
@@ -75,13 +87,16 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "review", "source": [S.disclosed, S.declined, S.withdrawn], "dest": S.reviewed,
      "fired_by": Task.review},
     # A historical record may stop before any outcome: it is reviewed where it stopped.
-    {"trigger": "review", "source": OPEN_BEFORE_OUTCOME, "dest": S.reviewed, "fired_by": Task.review,
+    {"trigger": "review", "source": BEFORE_DECISION, "dest": S.reviewed, "fired_by": Task.review,
      "conditions": ["historical"]},
     # A review that finds nothing closes the case at once.
     {"trigger": "close", "source": S.reviewed, "dest": S.closed, "fired_by": Fired.automatically,
      "conditions": ["no_failure_found"]},
     {"trigger": "confirm_failure", "source": S.reviewed, "dest": S.referred, "fired_by": Task.failure_confirmation,
-     "conditions": ["failure_found"], "submission": ["failure_confirmed"]},
+     "conditions": ["failure_found"], "submission": ["failure_confirmed", "referral_due"]},
+    # A confirmed failure the referral policy does not refer (and PSD chose not to): recorded and closed.
+    {"trigger": "record_failure", "source": S.reviewed, "dest": S.closed, "fired_by": Task.failure_confirmation,
+     "conditions": ["failure_found"], "submission": ["failure_confirmed", "referral_not_due"]},
     {"trigger": "reject_failure", "source": S.reviewed, "dest": S.closed, "fired_by": Task.failure_confirmation,
      "conditions": ["failure_found"], "submission": ["failure_not_confirmed"]},
     {"trigger": "record_referral", "source": S.referred, "dest": None, "fired_by": Fired.referral_accepted},
@@ -92,6 +107,12 @@ TRANSITIONS: list[dict[str, Any]] = [
     # The filed referral and the remedial disclosure may come in either order: the later closes the case.
     {"trigger": "close", "source": S.referred, "dest": S.closed, "fired_by": Fired.automatically,
      "conditions": ["referral_filed", "remediation_done"]},
+    # Re-triage at any stage: the level changes, not the state.
+    {"trigger": "update_risk", "source": NOT_FINAL, "dest": None, "fired_by": Task.risk_update,
+     "submission": ["lowering_needs_supervisor"]},
+    # The outcome deadline breached: the applicant is contacted with interim safeguarding advice.
+    {"trigger": "make_safeguarding_contact", "source": OPEN_BEFORE_OUTCOME, "dest": None,
+     "fired_by": Task.safeguarding_contact, "conditions": ["safeguarding_contact_owed"]},
 ]
 
 RULES: dict[str, str] = {
@@ -112,6 +133,13 @@ RULES: dict[str, str] = {
     "referral_filed": "the IOPC referral has not been filed yet",
     "iopc_not_yet_decided": "the IOPC's decision is already recorded",
     "remediation_done": "the remedial disclosure is not done yet",
+    "research_found_relevant_history": "the research found relevant history: a decline needs a countersignature",
+    "countersigned": "the decline is not countersigned",
+    "not_countersigned": "the decline is countersigned",
+    "referral_due": "the referral policy does not refer this failure type (set refer to refer it)",
+    "referral_not_due": "the referral policy refers this failure",
+    "lowering_needs_supervisor": "lowering the risk level needs a supervisor",
+    "safeguarding_contact_owed": "no safeguarding contact is owed: the outcome deadline has not been breached",
 }
 
 # Keys of a row that are the case engine's, not transitions': stripped before the machine sees a row.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from states.models import Application
 from states.policy import Accountable
@@ -58,6 +58,7 @@ class ReferralRequest(BaseModel):
     still_at_risk: bool
     duty_arose_at: datetime
     idempotency_key: str
+    cases: list[str] = Field(default_factory=list, description="An organisational referral's cases")
 
 
 class ReferralReceipt(BaseModel):

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from states.roles import Task
+from states.submissions import FailureType
 
 
 class Unit(StrEnum):
@@ -107,6 +108,17 @@ class DeadlineRule(BaseModel):
     ladder: list[Rung] = Field(default_factory=list)
 
 
+class ReferralPolicy(BaseModel):
+    """Which confirmed failures go to the IOPC without a further choice."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    automatic: list[FailureType] = Field(default_factory=lambda: [FailureType.service, FailureType.harm])
+    when_harm_occurred: bool = Field(default=True, description="Any failure where harm occurred is referred")
+
+    def refers(self, failure_type: str, harm_occurred: bool) -> bool:
+        return failure_type in self.automatic or (self.when_harm_occurred and harm_occurred)
+
+
 class DeadlinePolicy(BaseModel):
     """Which limits apply. `outcome` runs from receipt to the decision (or withdrawal);
     `stages` each run from when a task opens to when it is done; `urgent` replaces
@@ -123,6 +135,7 @@ class DeadlinePolicy(BaseModel):
         default_factory=dict, description="Keyed 'outcome' or a task name"
     )
     iopc_referral: DeadlineRule
+    referral: ReferralPolicy = Field(default_factory=ReferralPolicy)
 
     @classmethod
     def from_toml(cls, text: str) -> DeadlinePolicy:
@@ -169,6 +182,20 @@ ladder = [
 limit = { amount = 14, unit = "calendar_days" }
 ladder = [{ at = "breach", notify = "supervisor" }]
 
+[stages.countersignature]   # a second decision maker on a decline despite relevant history
+limit = { amount = 2, unit = "working_days" }
+ladder = [
+  { at = { amount = 1, unit = "working_days" }, notify = "supervisor" },
+  { at = "breach", notify = "senior_officer" },
+]
+
+[stages.safeguarding_contact]  # opens when the outcome deadline is breached
+limit = { amount = 24, unit = "hours" }
+ladder = [
+  { at = { amount = 12, unit = "hours" }, notify = "supervisor" },
+  { at = "breach", notify = "senior_officer" },
+]
+
 [stages.failure_confirmation]
 limit = { amount = 5, unit = "working_days" }
 ladder = [{ at = "breach", notify = "senior_officer" }]
@@ -180,6 +207,10 @@ ladder = [{ at = "breach", notify = "senior_officer" }]
 [iopc_referral]      # by the end of the day after the day the failure is confirmed
 limit = { amount = 1, unit = "calendar_days" }
 ladder = [{ at = "breach", notify = "professional_standards" }]
+
+[referral]           # referred to the IOPC once confirmed; any other failure only if PSD chooses
+automatic = ["service", "harm"]
+when_harm_occurred = true
 
 # High risk or immediate risk: hour-scale targets replace the ones above.
 [urgent.outcome]
@@ -197,6 +228,10 @@ ladder = [{ at = "breach", notify = "supervisor" }]
 [urgent.risk_assessment]
 limit = { amount = 8, unit = "hours" }
 ladder = [{ at = "breach", notify = "supervisor" }]
+
+[urgent.countersignature]
+limit = { amount = 8, unit = "hours" }
+ladder = [{ at = "breach", notify = "senior_officer" }]
 
 [urgent.disclosure]
 limit = { amount = 24, unit = "hours" }

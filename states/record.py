@@ -176,6 +176,7 @@ class CaseResume(Record):
     transitions: list[TransitionRecord]
     deadlines: list[Deadline]
     referral: Referral | None = None
+    safeguarding_since: datetime | None = Field(default=None, description="When a safeguarding contact became owed")
     notified: list[str] = Field(default_factory=list, description="'task:transitions' notices already sent")
 
 

@@ -21,6 +21,7 @@ def carried(case: Case, notified: set[tuple[str, str]]) -> CaseInput:
         transitions=list(case.transitions),
         deadlines=case.deadlines.all(),
         referral=case.referral,
+        safeguarding_since=case.safeguarding_since,
         notified=sorted(f"{task}:{count}" for task, count in notified),
     )
     return case.start.model_copy(update={"resume": resume, "received_at": case.received_at, "policy": case.policy})
@@ -40,6 +41,7 @@ def rebuilt(start: CaseInput, policy: DeadlinePolicy, now: datetime) -> tuple[Ca
     case.tasks = list(resume.tasks)
     case.transitions = list(resume.transitions)
     case.referral = resume.referral
+    case.safeguarding_since = resume.safeguarding_since
     case.deadlines.restore(resume.deadlines)
     notified = {(key.rsplit(":", 1)[0], key.rsplit(":", 1)[1]) for key in resume.notified}
     return case, notified

@@ -33,6 +33,9 @@ class Task(StrEnum):
     remedial_disclosure = "remedial_disclosure"
     iopc_decision = "iopc_decision"
     deadline_extension = "deadline_extension"
+    countersignature = "countersignature"
+    risk_update = "risk_update"
+    safeguarding_contact = "safeguarding_contact"
 
 
 # The role a task needs. Auditors appear nowhere here: they only read.
@@ -47,10 +50,28 @@ TASK_ROLE: dict[Task, Role] = {
     Task.remedial_disclosure: Role.disclosing_officer,
     Task.iopc_decision: Role.professional_standards,
     Task.deadline_extension: Role.supervisor,
+    Task.countersignature: Role.decision_maker,
+    Task.risk_update: Role.risk_assessor,
+    Task.safeguarding_contact: Role.disclosing_officer,
 }
 
+# Tasks another role may do too, beside the one TASK_ROLE names (which the inbox offers).
+ALSO_BY: dict[Task, frozenset[Role]] = {
+    Task.risk_update: frozenset({Role.supervisor}),
+}
+
+
+def may_do(task: Task, role: Role) -> bool:
+    return role is TASK_ROLE[task] or role in ALSO_BY.get(task, frozenset())
+
+
+def roles_for(task: Task) -> list[Role]:
+    return [TASK_ROLE[task], *sorted(ALSO_BY.get(task, frozenset()))]
+
 # Tasks that are actions available while a case is open, not steps it waits for.
-ACTIONS: frozenset[Task] = frozenset({Task.withdrawal, Task.deadline_extension, Task.iopc_decision})
+ACTIONS: frozenset[Task] = frozenset(
+    {Task.withdrawal, Task.deadline_extension, Task.iopc_decision, Task.risk_update}
+)
 
 
 @dataclass(frozen=True)
@@ -69,14 +90,21 @@ SEPARATIONS: tuple[Separation, ...] = (
     Separation(
         "reviewer_is_not_decision_maker",
         Task.review,
-        frozenset({Task.decision}),
-        "the reviewer must not be the decision maker on the case",
+        frozenset({Task.decision, Task.countersignature}),
+        "the reviewer must not be the decision maker (or the countersigner) on the case",
     ),
     Separation(
         "confirmer_is_independent",
         Task.failure_confirmation,
-        frozenset({Task.review, Task.decision}),
+        frozenset({Task.review, Task.decision, Task.countersignature}),
         "a failure must be confirmed by a second person: neither the reviewer nor the decision maker",
+    ),
+    Separation(
+        "countersigner_is_a_second_decision_maker",
+        Task.countersignature,
+        frozenset({Task.decision, Task.research}),
+        "a decline must be countersigned by a second decision maker: neither a decision maker nor the researcher "
+        "on the case",
     ),
     Separation(
         "supervisor_not_on_own_case",

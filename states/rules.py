@@ -8,17 +8,21 @@ reads the task record being submitted, and is only judged once there is one.
 
 from __future__ import annotations
 
+from states.countersign import CountersignRules
 from states.deadlines import DeadlineBook
 from states.record import CaseInput, Referral, TaskRecord
+from states.referral_policy import ReferralRules
+from states.retriage import RetriageRules
 from states.roles import Task
+from states.safeguarding import SafeguardingRules
 from states.submissions import DecisionOutcome, Review
 
 
-class CaseRules:
+class CaseRules(CountersignRules, RetriageRules, SafeguardingRules, ReferralRules):
     """The named conditions. `Case` inherits them, so the one shared machine finds each by
     its name on whichever case it fires (transitions resolves a condition's name on the model)."""
 
-    start: CaseInput
+    start: CaseInput  # type: ignore[misc]
     tasks: list[TaskRecord]
     referral: Referral | None
     deadlines: DeadlineBook
@@ -40,10 +44,10 @@ class CaseRules:
         return self._last(Task.risk_assessment) is not None
 
     def not_yet_decided(self, record: TaskRecord | None = None) -> bool:
-        return self._last(Task.decision) is None
+        return self.decision_in_force() is None
 
     def decided_to_disclose(self, record: TaskRecord | None = None) -> bool:
-        decision = self._last(Task.decision)
+        decision = self.decision_in_force()
         return decision is not None and decision.submission["outcome"] == DecisionOutcome.disclose
 
     def failure_found(self, record: TaskRecord | None = None) -> bool:

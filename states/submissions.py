@@ -146,6 +146,10 @@ class FailureConfirmation(DomainModel):
 
     confirmed: bool
     note: LongText
+    refer: bool = Field(
+        default=False,
+        description="Professional Standards refers a failure the policy does not refer automatically",
+    )
 
 
 class RemedialDisclosure(DomainModel):
@@ -174,3 +178,35 @@ class DeadlineExtension(DomainModel):
     deadline: Text = Field(description="Name of the deadline to extend, as shown by case show")
     extend_by_hours: float = Field(gt=0, le=24 * 90)
     reason: LongText
+
+
+class Countersignature(DomainModel):
+    """A second decision maker's check of a decline on a case whose research found relevant
+    history: countersigned (the case is declined) or not (it goes back for a new decision)."""
+
+    countersigned: bool
+    reason: LongText = Field(description="Why it is, or is not, countersigned")
+
+
+class RiskUpdate(DomainModel):
+    """Re-triage at any stage: a new risk level, with the reason for the change."""
+
+    level: RiskLevel
+    reason: LongText
+    marac_referral: bool = False
+    idva_referral: bool = False
+
+    @model_validator(mode="after")
+    def high_risk_goes_to_marac(self) -> Self:
+        if self.level is RiskLevel.high and not (self.marac_referral and self.idva_referral):
+            raise ValueError("marac_referral and idva_referral: a high risk must be referred to both")
+        return self
+
+
+class SafeguardingContact(DomainModel):
+    """Contact with the applicant when the outcome is late: by the recorded safe method, with
+    interim safeguarding advice, recording when and how."""
+
+    contacted_on: date | None = Field(default=None, description="Defaults to the day it is recorded")
+    method: Text = Field(description="How contact was made: the recorded safe method")
+    interim_advice: LongText

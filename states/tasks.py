@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from states.roles import Task
 from states.submissions import (
+    Countersignature,
     DeadlineExtension,
     Decision,
     Disclosure,
@@ -22,6 +23,8 @@ from states.submissions import (
     Research,
     Review,
     RiskAssessment,
+    RiskUpdate,
+    SafeguardingContact,
     Withdrawal,
 )
 
@@ -36,9 +39,12 @@ TASK_MODEL: dict[Task, type[BaseModel]] = {
     Task.remedial_disclosure: RemedialDisclosure,
     Task.iopc_decision: IopcDecision,
     Task.deadline_extension: DeadlineExtension,
+    Task.countersignature: Countersignature,
+    Task.risk_update: RiskUpdate,
+    Task.safeguarding_contact: SafeguardingContact,
 }
 
-DATE_FIELDS = frozenset({"delivered_on", "met_on", "decided_on"})
+DATE_FIELDS = frozenset({"delivered_on", "met_on", "decided_on", "contacted_on"})
 
 
 class TaskRefused(Exception):

@@ -48,7 +48,7 @@ async def _known_cases(client: Client, worker: object, now: datetime) -> dict[st
         await submit(a, task, actor)  # type: ignore[arg-type]
     for label, days in (("B", 30), ("C", 40)):
         handle = await case(label, days)
-        await submit(handle, Task.research, "R100")  # type: ignore[arg-type]
+        await submit(handle, Task.research, "R100", "research_no_history")  # type: ignore[arg-type]
         await submit(handle, Task.risk_assessment, "RA200")  # type: ignore[arg-type]
         await submit(handle, Task.decision, "DM300", "decision_decline")  # type: ignore[arg-type]
     b = client.get_workflow_handle(refs["B"])

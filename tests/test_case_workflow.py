@@ -52,7 +52,7 @@ class TestWholeCases:
         """A declined decision moves the case to declined; its review closes it."""
         async with running_worker(client, tmp_path) as worker:
             handle = await start_case(client, worker)
-            await submit(handle, Task.research, "R100")
+            await submit(handle, Task.research, "R100", "research_no_history")
             await submit(handle, Task.risk_assessment, "RA200")
             snap = await submit(handle, Task.decision, "DM300", "decision_decline")
             assert snap.state is CaseState.declined and snap.pending_tasks == [Task.review]
@@ -79,7 +79,7 @@ class TestRefusals:
         """Wrong state, wrong role, separation of duties and a malformed payload are all refused."""
         async with running_worker(client, tmp_path) as worker:
             handle = await start_case(client, worker)
-            await submit(handle, Task.research, "R100")
+            await submit(handle, Task.research, "R100", "research_no_history")
             await submit(handle, Task.risk_assessment, "RA200")
             await submit(handle, Task.decision, "DM300", "decision_decline")
             before = await settled(handle)
@@ -108,7 +108,7 @@ class TestWorkerRestart:
         async with running_worker(client, tmp_path) as worker:
             queue = worker.task_queue
             handle = await start_case(client, worker)
-            await submit(handle, Task.research, "R100")
+            await submit(handle, Task.research, "R100", "research_no_history")
             await submit(handle, Task.risk_assessment, "RA200")
         from dvds.settings import Settings
         from worker import build_worker

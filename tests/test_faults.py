@@ -223,7 +223,7 @@ class TestChannelsDown:
                     return await retrying(handle, "notify_task_waiting", 2)
 
                 await eventually(research_notice_failing, what="the research notice failing")
-                await submit(handle, Task.research, "R100")
+                await submit(handle, Task.research, "R100", "research_no_history")
                 await submit(handle, Task.risk_assessment, "RA200")
                 await submit(handle, Task.decision, "DM300", "decision_decline")
                 await submit(handle, Task.review, "RV500", "review_failure")

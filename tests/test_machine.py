@@ -26,13 +26,22 @@ STAFF = {
     Task.research: "R100", Task.risk_assessment: "RA200", Task.decision: "DM300", Task.disclosure: "DO400",
     Task.withdrawal: "OP1", Task.review: "RV500", Task.failure_confirmation: "PS600",
     Task.remedial_disclosure: "DO400", Task.iopc_decision: "PS600", Task.deadline_extension: "SV700",
+    Task.countersignature: "DM310", Task.risk_update: "RA200", Task.safeguarding_contact: "DO400",
 }
+NO_HISTORY = (Task.research, "research_no_history")
 # Every way a new case can go, as the tasks done in order (and the example each uses).
 PATHS: dict[str, list[tuple[Task, str | None]]] = {
     "disclosed and closed": [(Task.research, None), (Task.risk_assessment, None), (Task.decision, None),
                              (Task.disclosure, None), (Task.review, None)],
-    "declined and closed": [(Task.research, None), (Task.risk_assessment, None),
+    "declined and closed": [NO_HISTORY, (Task.risk_assessment, None),
                             (Task.decision, "decision_decline"), (Task.review, None)],
+    "declined despite history, countersigned": [(Task.research, None), (Task.risk_assessment, None),
+                                                (Task.decision, "decision_decline"), (Task.countersignature, None),
+                                                (Task.review, None)],
+    "decline not countersigned, then disclosed": [(Task.research, None), (Task.risk_assessment, None),
+                                                  (Task.decision, "decision_decline"),
+                                                  (Task.countersignature, "countersignature_refused"),
+                                                  (Task.decision, None), (Task.disclosure, None), (Task.review, None)],
     "withdrawn at received": [(Task.withdrawal, None), (Task.review, None)],
     "withdrawn at researched": [(Task.research, None), (Task.withdrawal, None), (Task.review, None)],
     "withdrawn at risk_assessed": [(Task.research, None), (Task.risk_assessment, None), (Task.withdrawal, None),
@@ -40,7 +49,11 @@ PATHS: dict[str, list[tuple[Task, str | None]]] = {
     "failure not confirmed": [(Task.research, None), (Task.risk_assessment, None), (Task.decision, None),
                               (Task.disclosure, None), (Task.review, "review_failure"),
                               (Task.failure_confirmation, "failure_not_confirmed")],
-    "failure confirmed": [(Task.research, None), (Task.risk_assessment, None), (Task.decision, "decision_decline"),
+    "administrative failure recorded": [NO_HISTORY, (Task.risk_assessment, None),
+                                        (Task.decision, "decision_decline"),
+                                        (Task.review, "review_failure_administrative"),
+                                        (Task.failure_confirmation, None)],
+    "failure confirmed": [NO_HISTORY, (Task.risk_assessment, None), (Task.decision, "decision_decline"),
                           (Task.review, "review_failure"), (Task.failure_confirmation, None)],
 }
 
@@ -70,6 +83,7 @@ VALID: dict[Task, list[str | None]] = {task: [None] for task in Task}
 VALID[Task.decision] = [None, "decision_decline"]
 VALID[Task.review] = [None, "review_failure"]
 VALID[Task.failure_confirmation] = [None, "failure_not_confirmed"]
+VALID[Task.countersignature] = [None, "countersignature_refused"]
 
 
 def historical_facts(decision: HistoricalDecision = HistoricalDecision.none, risk_level: str | None = None,
@@ -114,43 +128,65 @@ def remediated(case: Case) -> None:
     do(case, Task.remedial_disclosure)
 
 
+def breached(case: Case) -> None:
+    case.outcome_breached(NOW)
+
+
+def contacted(case: Case) -> None:
+    do(case, Task.safeguarding_contact)
+
+
 CONFIRMED = PATHS["failure confirmed"]
+COUNTERSIGNED = PATHS["declined despite history, countersigned"]
+NOT_COUNTERSIGNED = PATHS["decline not countersigned, then disclosed"]
+ADMINISTRATIVE = PATHS["administrative failure recorded"]
 H = HistoricalDecision
-W, D = Task.withdrawal, Task.deadline_extension
+W, D, U = Task.withdrawal, Task.deadline_extension, Task.risk_update
 # Each state a case can be in, and what it offers there: pending tasks, then actions, in order.
 OPEN_IN_EACH_STATE: dict[str, tuple[Callable[[], Case], CaseState, list[Task], list[Task]]] = {
-    "received": (along([]), CaseState.received, [Task.research], [W, D]),
-    "researched": (along(CONFIRMED[:1]), CaseState.researched, [Task.risk_assessment], [W, D]),
-    "risk assessed": (along(CONFIRMED[:2]), CaseState.risk_assessed, [Task.decision], [W, D]),
+    "received": (along([]), CaseState.received, [Task.research], [W, D, U]),
+    "researched": (along(CONFIRMED[:1]), CaseState.researched, [Task.risk_assessment], [W, D, U]),
+    "risk assessed": (along(CONFIRMED[:2]), CaseState.risk_assessed, [Task.decision], [W, D, U]),
     "decided to disclose": (along(PATHS["disclosed and closed"][:3]), CaseState.risk_assessed, [Task.disclosure],
-                            [W, D]),
-    "disclosed": (along(PATHS["disclosed and closed"][:4]), CaseState.disclosed, [Task.review], [D]),
-    "declined": (along(CONFIRMED[:3]), CaseState.declined, [Task.review], [D]),
-    "withdrawn": (along([(W, None)]), CaseState.withdrawn, [Task.review], [D]),
-    "reviewed, failure found": (along(CONFIRMED[:4]), CaseState.reviewed, [Task.failure_confirmation], [D]),
-    "referred": (along(CONFIRMED), CaseState.referred, [Task.remedial_disclosure], [D]),
+                            [W, D, U]),
+    "disclosed": (along(PATHS["disclosed and closed"][:4]), CaseState.disclosed, [Task.review], [D, U]),
+    "declined": (along(CONFIRMED[:3]), CaseState.declined, [Task.review], [D, U]),
+    "withdrawn": (along([(W, None)]), CaseState.withdrawn, [Task.review], [D, U]),
+    "reviewed, failure found": (along(CONFIRMED[:4]), CaseState.reviewed, [Task.failure_confirmation], [D, U]),
+    "referred": (along(CONFIRMED), CaseState.referred, [Task.remedial_disclosure], [D, U]),
     "referred, filed": (along(CONFIRMED, filed), CaseState.referred, [Task.remedial_disclosure],
-                        [D, Task.iopc_decision]),
+                        [D, Task.iopc_decision, U]),
     "referred, filed, IOPC decided": (along(CONFIRMED, filed, iopc_decided), CaseState.referred,
-                                      [Task.remedial_disclosure], [D]),
-    "referred, remediated, not filed": (along(CONFIRMED, remediated), CaseState.referred, [], [D]),
+                                      [Task.remedial_disclosure], [D, U]),
+    "referred, remediated, not filed": (along(CONFIRMED, remediated), CaseState.referred, [], [D, U]),
     "closed": (along(PATHS["declined and closed"]), CaseState.closed, [], []),
-    "historical, received": (along([], historical=historical_facts()), CaseState.received, [Task.review], [D]),
+    "declined despite history": (along(COUNTERSIGNED[:3]), CaseState.awaiting_countersignature,
+                                 [Task.countersignature], [W, D, U]),
+    "countersignature refused": (along(NOT_COUNTERSIGNED[:4]), CaseState.risk_assessed, [Task.decision], [W, D, U]),
+    "countersigned": (along(COUNTERSIGNED[:4]), CaseState.declined, [Task.review], [D, U]),
+    "outcome breached": (along(CONFIRMED[:1], breached), CaseState.researched,
+                         [Task.risk_assessment, Task.safeguarding_contact], [W, D, U]),
+    "outcome breached, contact made": (along(CONFIRMED[:1], breached, contacted), CaseState.researched,
+                                       [Task.risk_assessment], [W, D, U]),
+    "administrative failure found": (along(ADMINISTRATIVE[:4]), CaseState.reviewed, [Task.failure_confirmation],
+                                     [D, U]),
+    "administrative failure recorded": (along(ADMINISTRATIVE), CaseState.closed, [], []),
+    "historical, received": (along([], historical=historical_facts()), CaseState.received, [Task.review], [D, U]),
     "historical, researched": (along([], historical=historical_facts(researched=True)), CaseState.researched,
-                               [Task.review], [D]),
+                               [Task.review], [D, U]),
     "historical, risk assessed": (along([], historical=historical_facts(H.none, "medium", True)),
-                                  CaseState.risk_assessed, [Task.review], [D]),
+                                  CaseState.risk_assessed, [Task.review], [D, U]),
     "historical, disclosure decided, not delivered": (along([], historical=historical_facts(H.disclosed, "medium")),
-                                                      CaseState.risk_assessed, [Task.review], [D]),
+                                                      CaseState.risk_assessed, [Task.review], [D, U]),
     "historical, disclosed": (along([], historical=historical_facts(H.disclosed, "medium", True, True)),
-                              CaseState.disclosed, [Task.review], [D]),
+                              CaseState.disclosed, [Task.review], [D, U]),
     "historical, declined": (along([], historical=historical_facts(H.declined, "high", True)), CaseState.declined,
-                             [Task.review], [D]),
+                             [Task.review], [D, U]),
     "historical, withdrawn": (along([], historical=historical_facts(H.withdrawn)), CaseState.withdrawn,
-                              [Task.review], [D]),
+                              [Task.review], [D, U]),
     "historical, reviewed, failure found": (along([(Task.review, "review_failure")],
                                                   historical=historical_facts(H.declined, "medium", True)),
-                                            CaseState.reviewed, [Task.failure_confirmation], [D]),
+                                            CaseState.reviewed, [Task.failure_confirmation], [D, U]),
     "historical, closed": (along([(Task.review, None)], historical=historical_facts(H.withdrawn)), CaseState.closed,
                            [], []),
 }
@@ -191,7 +227,7 @@ class TestOpenTasks:
             do(case, Task.decision)
         assert str(refused.value) == (
             "task: decision is not open while the case is researched (open: risk_assessment, withdrawal, "
-            "deadline_extension)"
+            "deadline_extension, risk_update)"
         )
 
     def test_the_submission_picks_the_row(self) -> None:
@@ -265,15 +301,19 @@ def reachable_cases(draw: st.DrawFn) -> Case:
     ).filter(lambda f: f.decision is HistoricalDecision.disclosed or f.disclosure_delivered_on is None))
     case = new_case(historical=historical, application=application(immediate_risk=draw(st.booleans())))
     for _ in range(draw(st.integers(0, 9))):
-        moves: list[Task | None] = [*case.pending_tasks(), *case.actions()]
+        moves: list[Task | str | None] = [*case.pending_tasks(), *case.actions()]
         if case.referral is not None and case.referral.iopc_reference is None:
             moves.append(None)  # the IOPC accepts the referral
+        if not case.safeguarding_contact_owed():
+            moves.append("breach")  # the outcome deadline passes
         if not moves:
             break
         move = draw(st.sampled_from(moves))
         if move is None:
             filed(case)
-        else:
+        elif move == "breach":
+            breached(case)
+        elif isinstance(move, Task):
             case.apply(move, Actor(id=STAFF[move], role=TASK_ROLE[move]),
                        valid_submission(case, move, draw(st.sampled_from(VALID[move]))), NOW)
     return case
@@ -310,8 +350,8 @@ class TestTableDecidesWhatIsOpen:
     @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(reachable_cases())
     def test_steps_and_actions(self, case: Case) -> None:
-        """A case waits for at most one step; the actions listed are the ACTIONS tasks."""
-        assert len(case.pending_tasks()) <= 1
+        """A case waits for at most one step beside a safeguarding contact; the actions listed are the ACTIONS tasks."""
+        assert len([t for t in case.pending_tasks() if t is not Task.safeguarding_contact]) <= 1
         assert not set(case.pending_tasks()) & ACTIONS and set(case.actions()) <= ACTIONS
 
 

@@ -51,7 +51,7 @@ async def refused_as(handle: WorkflowHandle[Any, Any], task: Task, actor: str, k
 
 
 async def declined_and_failing(handle: WorkflowHandle[Any, Any], decider: str, reviewer: str) -> None:
-    await submit(handle, Task.research, "R100")
+    await submit(handle, Task.research, "R100", "research_no_history")
     await submit(handle, Task.risk_assessment, "RA200")
     await submit(handle, Task.decision, decider, "decision_decline")
     await submit(handle, Task.review, reviewer, "review_failure")
@@ -75,7 +75,7 @@ class TestStaffIdentity:
         """A staff member marked inactive is refused, though they hold the role."""
         async with staffed_worker(client, tmp_path, staff_for_tests()) as worker:
             handle = await start_case(client, worker)
-            await submit(handle, Task.research, "R100")
+            await submit(handle, Task.research, "R100", "research_no_history")
             await submit(handle, Task.risk_assessment, "RA200")
             await submit(handle, Task.decision, "DM300", "decision_decline")
             assert "(rule member_inactive)" in await refused(handle, Task.review, "GONE1")
@@ -92,7 +92,7 @@ class TestStaffIdentity:
         """An auditor submits nothing: not as auditor, nor in another role they also hold."""
         async with staffed_worker(client, tmp_path, staff_for_tests()) as worker:
             handle = await start_case(client, worker)
-            await submit(handle, Task.research, "R100")
+            await submit(handle, Task.research, "R100", "research_no_history")
             await submit(handle, Task.risk_assessment, "RA200")
             await submit(handle, Task.decision, "DM300", "decision_decline")
             as_auditor = await refused(handle, Task.review, "AU800", role="auditor")
@@ -129,7 +129,7 @@ class TestSegregationOfDuties:
         """The decision maker cannot review their own decision."""
         async with staffed_worker(client, tmp_path, staff_for_tests()) as worker:
             handle = await start_case(client, worker)
-            await submit(handle, Task.research, "R100")
+            await submit(handle, Task.research, "R100", "research_no_history")
             await submit(handle, Task.risk_assessment, "RA200")
             await submit(handle, Task.decision, "DUAL1", "decision_decline")
             assert "reviewer_is_not_decision_maker" in await refused(handle, Task.review, "DUAL1")
@@ -168,10 +168,11 @@ class TestDeclaredRules:
     """The rules are declared tables in states/, and cover what the scheme requires."""
 
     def test_separations_cover_the_required_rules(self) -> None:
-        """SEPARATIONS holds the three required rules, and no task needs a read-only role."""
-        rules = {(r.task, frozenset(r.not_by_actor_of)) for r in SEPARATIONS}
-        assert (Task.review, frozenset({Task.decision})) in rules
-        assert (Task.failure_confirmation, frozenset({Task.review, Task.decision})) in rules
+        """SEPARATIONS holds the required rules (the countersigner too), and no task needs a read-only role."""
+        rules = {r.task: frozenset(r.not_by_actor_of) for r in SEPARATIONS}
+        assert rules[Task.review] >= {Task.decision, Task.countersignature}
+        assert rules[Task.failure_confirmation] >= {Task.review, Task.decision}
+        assert rules[Task.countersignature] == {Task.decision, Task.research}
         own_case = next(r for r in SEPARATIONS if r.task is Task.deadline_extension)
         assert own_case.nor_case_starter and Task.research in own_case.not_by_actor_of
         assert Role.auditor in READ_ONLY_ROLES and not READ_ONLY_ROLES.intersection(TASK_ROLE.values())

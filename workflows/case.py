@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from states.resume import carried, rebuilt
     from states.roles import TASK_ROLE, Task
     from states.tasks import TASK_MODEL, TaskRefused
-    from workflows import report_facts, search
+    from workflows import report_facts, safeguards, search
     from workflows.payload_gate import end_refused
     from workflows.start_check import start_refused
 
@@ -151,6 +151,7 @@ class CaseWorkflow:
 
     def _apply(self, task: Task, raw: Any) -> CaseSnapshot:
         submitted = self._parse(task, raw)
+        safeguards.before_task(self.case, task)
         made = self.case.apply(task, submitted.actor, submitted.submission, workflow.now(), submitted.proof)
         self._version += 1
         for transition in made:
@@ -198,7 +199,8 @@ class CaseWorkflow:
             self._in_background(NotificationActivities.notify_task_waiting, waiting, NOTIFY_RETRY)
 
     def _fire_due_rungs(self) -> None:
-        for deadline, rung in self.case.deadlines.due_rungs(workflow.now()):
+        due = self.case.deadlines.due_rungs(workflow.now())
+        for deadline, rung in due:
             key = f"{self.case.start.ref}:{deadline.name}:{rung.notify}:{rung.due.isoformat()}"
             escalation = Escalation(
                 ref=self.case.start.ref,
@@ -218,6 +220,7 @@ class CaseWorkflow:
                 self._background.append(self._last_escalation)
             else:
                 self._in_background(NotificationActivities.escalate, escalation, NOTIFY_RETRY)
+        safeguards.after_rungs(self.case, due)
 
     async def _escalate_after(self, previous: asyncio.Task[Any] | None, escalation: Escalation) -> None:
         if previous is not None:

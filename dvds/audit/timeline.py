@@ -113,6 +113,7 @@ class _Builder:
         self.open: dict[int, Entry] = {}  # by the event id that opened them
         self.activity_converters: dict[int, DataConverter] = {}
         self.transitions: list[TransitionRecord] = []
+        self.risk_level: str | None = None  # as the last task left it: a re-triage shows the change
         self.workflow_type = ""
         self.task_queue = ""
         self.status = "running"
@@ -248,6 +249,12 @@ class _Builder:
         entry.outcome, entry.state = "completed", str(snapshot.state)
         entry.what = f"{entry.task} done" + (f": {', '.join(moves)}" if moves else "")
         entry.details["moves"] = moves
+        level = snapshot.risk_level and str(snapshot.risk_level)
+        if level != self.risk_level:
+            if self.risk_level is not None:
+                entry.what += f" (risk {self.risk_level} -> {level})"
+            entry.details["risk_level"] = level
+            self.risk_level = level
 
     # ---- what the case does on its own -------------------------------------------------
 

@@ -127,7 +127,7 @@ def watched_worker(client: Client, notifier: RecordingNotifier, gateway: IopcGat
 
 async def reviewed_with_failure(handle: WorkflowHandle[Any, Any]) -> None:
     """A declined case whose review finds a service failure, the person still at risk."""
-    await submit(handle, Task.research, "R100")
+    await submit(handle, Task.research, "R100", "research_no_history")
     await submit(handle, Task.risk_assessment, "RA200")
     await submit(handle, Task.decision, "DM300", "decision_decline")
     await submit(handle, Task.review, "RV500", "review_failure")
@@ -139,3 +139,18 @@ CALENDAR_POLICY = default_policy().model_copy(update={"stages": {
     **default_policy().stages,
     Task.failure_confirmation: DeadlineRule(limit=Limit(amount=7, unit=Unit.calendar_days)),
 }})
+
+
+# The outcome due in three seconds, and the safeguarding contact its breach opens on a short
+# ladder of its own (the default: 24 hours, a rung at 12).
+LATE_OUTCOME_POLICY = SHORT_POLICY.model_copy(update={
+    "outcome": DeadlineRule.model_validate({
+        "limit": {"amount": 3, "unit": "seconds"}, "ladder": [{"at": "breach", "notify": "senior_officer"}]}),
+    "stages": {
+        Task.research: DeadlineRule.model_validate({"limit": {"amount": 600, "unit": "seconds"}}),
+        Task.safeguarding_contact: DeadlineRule.model_validate({
+            "limit": {"amount": 4, "unit": "seconds"},
+            "ladder": [{"at": {"amount": 2, "unit": "seconds"}, "notify": "supervisor"},
+                       {"at": "breach", "notify": "senior_officer"}]}),
+    },
+})

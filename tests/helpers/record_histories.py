@@ -118,6 +118,71 @@ async def _referral_due(handle: WorkflowHandle[Any, Any]) -> None:
     await submit(handle, Task.remedial_disclosure, "DO400")
 
 
+async def _countersigned(handle: WorkflowHandle[Any, Any]) -> None:
+    """Declined despite relevant history: a countersignature refused, a new decline, countersigned, reviewed."""
+    from states.roles import Task
+    from tests.helpers.cases import submit
+
+    await submit(handle, Task.research, "R100")
+    await submit(handle, Task.risk_assessment, "RA200")
+    await submit(handle, Task.decision, "DM300", "decision_decline")
+    await submit(handle, Task.countersignature, "DM310", "countersignature_refused")
+    await submit(handle, Task.decision, "DM300", "decision_decline")
+    await submit(handle, Task.countersignature, "DM310")
+    await submit(handle, Task.review, "RV500")
+
+
+async def _retriaged(handle: WorkflowHandle[Any, Any]) -> None:
+    """Raised to high after the assessment (the urgent ladder at once), lowered by a supervisor, disclosed."""
+    from states.roles import Task
+    from tests.helpers.cases import submit
+
+    await submit(handle, Task.research, "R100")
+    await submit(handle, Task.risk_assessment, "RA200")
+    await submit(handle, Task.risk_update, "RA200")
+    await submit(handle, Task.risk_update, "SV700", "risk_update_lower", role="supervisor")
+    for task, actor in [(Task.decision, "DM300"), (Task.disclosure, "DO400"), (Task.review, "RV500")]:
+        await submit(handle, task, actor)
+
+
+async def _safeguarded(handle: WorkflowHandle[Any, Any]) -> None:
+    """The outcome deadline breached: the safeguarding contact opens, escalates, is made; then declined."""
+    from states.record import CaseSnapshot
+    from states.roles import Task
+    from tests.helpers.cases import submit
+    from tests.helpers.eventually import eventually
+
+    async def first_timer() -> bool:
+        # No query before the first workflow task is done: a query that arrives while the
+        # start's local activity runs splits that task, and such a history does not replay.
+        return any([e.HasField("timer_started_event_attributes") async for e in handle.fetch_history_events()])
+
+    async def contact_breached() -> bool:
+        snap = await handle.query("snapshot", result_type=CaseSnapshot)
+        return any(d.name == "safeguarding_contact" and d.breaches for d in snap.deadlines)
+
+    await eventually(first_timer, what="the case's first timer")
+
+    await eventually(contact_breached, within=120, what="the safeguarding contact's breach")
+    await submit(handle, Task.safeguarding_contact, "DO400")
+    await submit(handle, Task.research, "R100", "research_no_history")
+    await submit(handle, Task.risk_assessment, "RA200")
+    await submit(handle, Task.decision, "DM300", "decision_decline")
+    await submit(handle, Task.review, "RV500")
+
+
+async def _failure_recorded(handle: WorkflowHandle[Any, Any]) -> None:
+    """An administrative failure confirmed: by the default referral policy recorded, not referred, and closed."""
+    from states.roles import Task
+    from tests.helpers.cases import submit
+
+    await submit(handle, Task.research, "R100", "research_no_history")
+    await submit(handle, Task.risk_assessment, "RA200")
+    await submit(handle, Task.decision, "DM300", "decision_decline")
+    await submit(handle, Task.review, "RV500", "review_failure_administrative")
+    await submit(handle, Task.failure_confirmation, "PS600")
+
+
 def _historical_input() -> Any:
     from dvds.importer.rows import ImportRow, RowContext, parse_row
 
@@ -141,6 +206,14 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[WorkflowHandle[Any, Any]], Awai
     "signed": ({"signed": True}, _disclosed),
     # The report's facts published as search attributes (the report-facts-N patch): decided, referred.
     "report_facts": ({"signed": True}, _referral_due),
+    # With the countersignature-on-declines patch.
+    "countersigned": ({"signed": True}, _countersigned),
+    # Re-triage: risk_update raising to high, then lowering (a new update, no new command).
+    "retriaged": ({"signed": True}, _retriaged),
+    # With the safeguarding-contact-on-breach patch (tests/helpers/policies.py: LATE_OUTCOME_POLICY).
+    "safeguarded": ({"signed": True, "policy": "late_outcome"}, _safeguarded),
+    # With the referral-policy patch: a confirmed failure the policy does not refer.
+    "failure_recorded": ({"signed": True}, _failure_recorded),
 }
 
 
@@ -152,7 +225,9 @@ async def record(client: Client, home: Path, names: list[str]) -> None:
     from dvds.staff.directory import read_staff
     from states.record import CaseInput
     from tests.helpers.cases import OPERATOR, application, new_ref, signed_start
-    from tests.helpers.policies import SHORT_POLICY, RecordingNotifier, watched_worker
+    from tests.helpers.policies import LATE_OUTCOME_POLICY, SHORT_POLICY, RecordingNotifier, watched_worker
+
+    policies = {"late_outcome": LATE_OUTCOME_POLICY}
 
     async with watched_worker(client, RecordingNotifier(), home=home) as worker:
         for name in names:
@@ -160,7 +235,8 @@ async def record(client: Client, home: Path, names: list[str]) -> None:
             if how.get("historical"):
                 start = _historical_input()
             elif how.get("signed"):
-                start = signed_start(CaseInput(ref=new_ref(), application=application(), started_by=OPERATOR))
+                start = signed_start(CaseInput(ref=new_ref(), application=application(), started_by=OPERATOR,
+                                               policy=policies.get(how.get("policy", ""))))
             else:
                 start = CaseInput(ref=new_ref(), application=application(),
                                   policy=SHORT_POLICY if how.get("short_policy") else None)

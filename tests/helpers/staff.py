@@ -34,6 +34,8 @@ EXTRA_STAFF = [
     {"id": "DUAL4", "name": "Dual Supervisor", "roles": ["researcher", "supervisor"], "team": "t"},
     {"id": "DUAL5", "name": "Operating Supervisor", "roles": ["operator", "supervisor"], "team": "t"},
     {"id": "AUD2", "name": "Auditing Reviewer", "roles": ["auditor", "reviewer"], "team": "t"},
+    {"id": "DM310", "name": "Second Decider", "roles": ["decision_maker"], "team": "disclosure-forum"},
+    {"id": "DUAL6", "name": "Researching Decider", "roles": ["researcher", "decision_maker"], "team": "t"},
     {"id": "GONE1", "name": "Left Reviewer", "roles": ["reviewer"], "team": "t"},
 ]
 LEAVER = "GONE1"  # enrolled while active, then made inactive
