@@ -13,8 +13,9 @@ from pydantic import ValidationError
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from states import calendars
 from states.deadlines import DeadlineBook
-from states.policy import Limit, Unit
+from states.policy import DeadlinePolicy, Limit, Unit, default_policy
 from states.record import Actor, CaseSnapshot, Deadline
 from states.roles import Role, Task
 from states.submissions import DeadlineExtension
@@ -189,6 +190,18 @@ class TestDeadlineArithmetic:
         """5 working days from 23 December 2026 skip Christmas, Boxing Day's substitute and New Year."""
         due = Limit(amount=5, unit=Unit.working_days).due_from(datetime(2026, 12, 23, 10, tzinfo=UTC), "Europe/London")
         assert due.date() == date(2027, 1, 4)
+
+    def test_working_days_count_by_the_calendar_named(self) -> None:
+        """Named, the versioned calendar counts (the same 4 January 2027); an unknown version
+        is refused naming the field; a policy naming none is given the current one."""
+        limit = Limit(amount=5, unit=Unit.working_days)
+        due = limit.due_from(datetime(2026, 12, 23, 10, tzinfo=UTC), "Europe/London", calendars.current())
+        assert due.date() == date(2027, 1, 4)
+        with pytest.raises(ValidationError, match="(?s)calendar.*no bank-holiday calendar is called 'ew-1999'"):
+            DeadlinePolicy.model_validate({**default_policy().model_dump(), "calendar": "ew-1999"})
+        assert default_policy().with_calendar().calendar == calendars.current()
+        assert SHORT_POLICY.with_calendar("england-and-wales-2026-12").with_calendar().calendar == (
+            "england-and-wales-2026-12")
 
     def test_fractional_days_are_refused(self) -> None:
         """A limit of 1.5 calendar days is refused naming the rule."""

@@ -29,18 +29,19 @@ with workflow.unsafe.imports_passed_through():
     from states.messages import CaseFile, Escalation, ReferralReceipt, ReferralRequest, TaskInput, TaskWaiting
     from states.models import validation_summary
     from states.payloads import RefusedPayload
-    from states.policy import default_policy
     from states.record import CaseInput, CaseSnapshot
     from states.resume import carried, rebuilt
     from states.roles import TASK_ROLE, Task
     from states.tasks import TASK_MODEL, TaskRefused
     from workflows import search
+    from workflows.calendar import case_policy
     from workflows.payload_gate import end_refused
     from workflows.start_check import start_refused
 
 NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 # The gateway is retried until it accepts: a referral must never be dropped.
 CONTINUE_AS_NEW = "continue-as-new-when-long"
+ESCALATIONS_IN_ORDER = "escalations-one-at-a-time"
 REFERRAL_DUE_ATTRIBUTE = "search-attribute-referral-due"
 REFERRAL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10)
@@ -53,18 +54,18 @@ class CaseWorkflow:
     def __init__(self, start: CaseInput) -> None:
         if isinstance(start, RefusedPayload):
             return  # not encrypted under the ring: the payload gate ends the run before it runs
-        self.case, self._notified = rebuilt(start, start.policy or default_policy(), workflow.now())
+        self.case, self._notified = rebuilt(start, case_policy(start), workflow.now())
         self._version = 0  # bumped by every accepted task; the main loop wakes on it
         self._background: list[asyncio.Task[Any]] = []
-        self._may_continue_as_new = False
         self._referral_started = False
         self._last_escalation: asyncio.Task[Any] | None = None
         self._register_tasks()
 
     @workflow.run
     async def run(self, start: CaseInput) -> CaseSnapshot:
-        # Cases started before continue-as-new existed replay without it, and never continue.
-        self._may_continue_as_new = workflow.patched(CONTINUE_AS_NEW)
+        # Retired patch (README: Changing workflow code safely): every case carries its
+        # marker, none runs the old branch; deprecate_patch keeps the markers replaying.
+        workflow.deprecate_patch(CONTINUE_AS_NEW)
         refused = await start_refused(start)
         if refused is not None:
             end_refused(refused, "StartRefused")
@@ -94,8 +95,6 @@ class CaseWorkflow:
     def _continue_as_new_due(self) -> bool:
         """A long history, and nothing in flight: no activity (a referral still retrying
         through an outage keeps the case in this run) and no update handler running."""
-        if not self._may_continue_as_new:
-            return False
         info = workflow.info()
         limit = self.case.start.history_limit
         long = info.is_continue_as_new_suggested() or (limit is not None and info.get_current_history_length() >= limit)
@@ -211,12 +210,11 @@ class CaseWorkflow:
                 "deadline rung fired",
                 extra={"case_ref": self.case.start.ref, "deadline": deadline.name, "notify": str(rung.notify)},
             )
-            if workflow.patched("escalations-one-at-a-time"):
-                # Rungs due together (after an outage) still reach people in ladder order.
-                self._last_escalation = asyncio.ensure_future(self._escalate_after(self._last_escalation, escalation))
-                self._background.append(self._last_escalation)
-            else:
-                self._in_background(NotificationActivities.escalate, escalation, NOTIFY_RETRY)
+            # Rungs due together (after an outage) still reach people in ladder order. Retired
+            # patch, where its marker was recorded: no case runs the old branch (all at once).
+            workflow.deprecate_patch(ESCALATIONS_IN_ORDER)
+            self._last_escalation = asyncio.ensure_future(self._escalate_after(self._last_escalation, escalation))
+            self._background.append(self._last_escalation)
 
     async def _escalate_after(self, previous: asyncio.Task[Any] | None, escalation: Escalation) -> None:
         if previous is not None:

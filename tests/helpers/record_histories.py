@@ -139,6 +139,9 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[WorkflowHandle[Any, Any]], Awai
     "referral_due": ({}, _referral_due),  # with the search-attribute-referral-due patch
     # Signed proofs: the start's proof checked by a local activity, each task's kept in its record.
     "signed": ({"signed": True}, _disclosed),
+    # Its start names no calendar: the newest is fixed at start (patch bank-holidays-<version>);
+    # the failure confirmation's 5 working days count by it.
+    "calendar_fixed": ({"signed": True}, _referral_due),
 }
 
 
