@@ -92,6 +92,9 @@ TRANSITIONS: list[dict[str, Any]] = [
     # The filed referral and the remedial disclosure may come in either order: the later closes the case.
     {"trigger": "close", "source": S.referred, "dest": S.closed, "fired_by": Fired.automatically,
      "conditions": ["referral_filed", "remediation_done"]},
+    # The gateway refused the referral for good: Professional Standards sends it again or files it by hand.
+    {"trigger": "resolve_referral", "source": S.referred, "dest": None, "fired_by": Task.referral_resolution,
+     "conditions": ["referral_refused"]},
 ]
 
 RULES: dict[str, str] = {
@@ -112,6 +115,7 @@ RULES: dict[str, str] = {
     "referral_filed": "the IOPC referral has not been filed yet",
     "iopc_not_yet_decided": "the IOPC's decision is already recorded",
     "remediation_done": "the remedial disclosure is not done yet",
+    "referral_refused": "the IOPC gateway has not refused the referral",
 }
 
 # Keys of a row that are the case engine's, not transitions': stripped before the machine sees a row.

@@ -33,6 +33,7 @@ class Task(StrEnum):
     remedial_disclosure = "remedial_disclosure"
     iopc_decision = "iopc_decision"
     deadline_extension = "deadline_extension"
+    referral_resolution = "referral_resolution"
 
 
 # The role a task needs. Auditors appear nowhere here: they only read.
@@ -47,6 +48,7 @@ TASK_ROLE: dict[Task, Role] = {
     Task.remedial_disclosure: Role.disclosing_officer,
     Task.iopc_decision: Role.professional_standards,
     Task.deadline_extension: Role.supervisor,
+    Task.referral_resolution: Role.professional_standards,
 }
 
 # Tasks that are actions available while a case is open, not steps it waits for.

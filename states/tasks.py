@@ -18,6 +18,7 @@ from states.submissions import (
     Disclosure,
     FailureConfirmation,
     IopcDecision,
+    ReferralResolution,
     RemedialDisclosure,
     Research,
     Review,
@@ -36,6 +37,7 @@ TASK_MODEL: dict[Task, type[BaseModel]] = {
     Task.remedial_disclosure: RemedialDisclosure,
     Task.iopc_decision: IopcDecision,
     Task.deadline_extension: DeadlineExtension,
+    Task.referral_resolution: ReferralResolution,
 }
 
 DATE_FIELDS = frozenset({"delivered_on", "met_on", "decided_on"})

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from states.case import Case
 from states.machine import RULES, TRANSITIONS, CaseState, Fired, diagram, first_failing, rows_from, shared_machine
@@ -26,6 +27,7 @@ STAFF = {
     Task.research: "R100", Task.risk_assessment: "RA200", Task.decision: "DM300", Task.disclosure: "DO400",
     Task.withdrawal: "OP1", Task.review: "RV500", Task.failure_confirmation: "PS600",
     Task.remedial_disclosure: "DO400", Task.iopc_decision: "PS600", Task.deadline_extension: "SV700",
+    Task.referral_resolution: "PS600",
 }
 # Every way a new case can go, as the tasks done in order (and the example each uses).
 PATHS: dict[str, list[tuple[Task, str | None]]] = {
@@ -114,6 +116,10 @@ def remediated(case: Case) -> None:
     do(case, Task.remedial_disclosure)
 
 
+def gateway_refused(case: Case) -> None:
+    case.refuse_referral("IOPC gateway refused the referral (422)", NOW + timedelta(hours=1))
+
+
 CONFIRMED = PATHS["failure confirmed"]
 H = HistoricalDecision
 W, D = Task.withdrawal, Task.deadline_extension
@@ -134,6 +140,8 @@ OPEN_IN_EACH_STATE: dict[str, tuple[Callable[[], Case], CaseState, list[Task], l
     "referred, filed, IOPC decided": (along(CONFIRMED, filed, iopc_decided), CaseState.referred,
                                       [Task.remedial_disclosure], [D]),
     "referred, remediated, not filed": (along(CONFIRMED, remediated), CaseState.referred, [], [D]),
+    "referred, refused by the gateway": (along(CONFIRMED, gateway_refused), CaseState.referred,
+                                         [Task.remedial_disclosure, Task.referral_resolution], [D]),
     "closed": (along(PATHS["declined and closed"]), CaseState.closed, [], []),
     "historical, received": (along([], historical=historical_facts()), CaseState.received, [Task.review], [D]),
     "historical, researched": (along([], historical=historical_facts(researched=True)), CaseState.researched,
@@ -364,6 +372,21 @@ class TestLegalPaths:
         do(case, Task.remedial_disclosure)
         assert case.current is CaseState.closed
         assert not case.referral.late
+
+    def test_a_refused_referral_waits_on_professional_standards(self) -> None:
+        """Refused for good, the referral is Professional Standards' task: sent again, or filed by hand (closing)."""
+        case = new_case()
+        for task, example in [*PATHS["failure confirmed"], (Task.remedial_disclosure, None)]:
+            do(case, task, example)
+        gateway_refused(case)
+        assert case.pending_tasks() == [Task.referral_resolution]
+        do(case, Task.referral_resolution)
+        assert case.referral is not None and case.referral.refused is None and case.current is CaseState.referred
+        gateway_refused(case)
+        do(case, Task.referral_resolution, action="filed_by_hand", iopc_reference="IOPC/2026/00042")
+        assert case.current is CaseState.closed and case.referral.iopc_reference == "IOPC/2026/00042"
+        with pytest.raises(ValidationError, match="iopc_reference"):
+            submission(Task.referral_resolution, action="filed_by_hand")
 
     def test_harm_with_serious_injury_is_a_mandatory_referral(self) -> None:
         """Death or serious injury makes the referral mandatory."""

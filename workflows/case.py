@@ -18,13 +18,11 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ValidationError
 
-    from activities.iopc import IopcActivities
     from activities.notifications import NotificationActivities
     from states.messages import CaseFile, Escalation, ReferralReceipt, ReferralRequest, TaskInput, TaskWaiting
     from states.models import validation_summary
@@ -35,17 +33,13 @@ with workflow.unsafe.imports_passed_through():
     from states.tasks import TASK_MODEL, TaskRefused
     from workflows import search
     from workflows.calendar import case_policy
+    from workflows.incidents import refer, report_incident, send_notice
     from workflows.payload_gate import end_refused
     from workflows.start_check import start_refused
 
-NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
-# The gateway is retried until it accepts: a referral must never be dropped.
 CONTINUE_AS_NEW = "continue-as-new-when-long"
 ESCALATIONS_IN_ORDER = "escalations-one-at-a-time"
 REFERRAL_DUE_ATTRIBUTE = "search-attribute-referral-due"
-REFERRAL_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10)
-)
 
 
 @workflow.defn
@@ -167,16 +161,17 @@ class CaseWorkflow:
 
     # ---- what the case does on its own --------------------------------------------
 
-    def _in_background(
-        self, activity: Callable[[Any, Any], Awaitable[Any]], arg: BaseModel, retry: RetryPolicy
-    ) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(
-            workflow.execute_activity_method(
-                activity, arg, start_to_close_timeout=timedelta(seconds=30), retry_policy=retry
-            )
-        )
+    def _in_background(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(work)
         self._background.append(task)
         return task
+
+    async def _notice(self, activity: Callable[[Any, Any], Awaitable[Any]], notice: BaseModel) -> None:
+        """A notice never fails the case: given up after its retries, or refused for good
+        (then Professional Standards hear of it: workflows/incidents.py)."""
+        refused = await send_notice(activity, notice, self.case.start.ref)
+        if refused is not None:
+            await report_incident(self.case.start.ref, "notice", refused)
 
     def _notify_new_tasks(self) -> None:
         deadlines = {d.name: d for d in self.case.deadlines.all() if d.open}
@@ -193,7 +188,7 @@ class CaseWorkflow:
                 due=deadline.due if deadline else None,
                 urgent=bool(deadline and deadline.urgent),
             )
-            self._in_background(NotificationActivities.notify_task_waiting, waiting, NOTIFY_RETRY)
+            self._in_background(self._notice(NotificationActivities.notify_task_waiting, waiting))
 
     def _fire_due_rungs(self) -> None:
         for deadline, rung in self.case.deadlines.due_rungs(workflow.now()):
@@ -222,15 +217,14 @@ class CaseWorkflow:
                 await previous
             except Exception:  # noqa: BLE001 - the next rung goes out whatever became of the last
                 pass
-        await workflow.execute_activity_method(
-            NotificationActivities.escalate, escalation, start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=NOTIFY_RETRY,
-        )
+        await self._notice(NotificationActivities.escalate, escalation)
 
     def _start_referral_if_due(self) -> None:
         referral = self.case.referral
         if referral is None or referral.iopc_reference is not None or self._referral_started:
             return
+        if referral.refused is not None:
+            return  # waits on Professional Standards (referral_resolution)
         self._referral_started = True
         review = self.case.last_review()
         assert review is not None and review.failure_type is not None
@@ -243,15 +237,20 @@ class CaseWorkflow:
             duty_arose_at=referral.duty_arose_at,
             idempotency_key=referral.idempotency_key,
         )
-        self._in_background(IopcActivities.refer_to_iopc, request, REFERRAL_RETRY).add_done_callback(
-            self._referral_done
-        )
+        self._in_background(self._refer(request))
 
-    def _referral_done(self, task: asyncio.Task[Any]) -> None:
-        receipt: ReferralReceipt = task.result()
-        # Referred when the gateway accepted, not when this worker heard of it.
-        self.case.file_referral(receipt.iopc_reference, receipt.accepted_at)
+    async def _refer(self, request: ReferralRequest) -> None:
+        """Awaited, not read in a callback: a refusal for good opens an incident."""
+        outcome = await refer(request)
+        self._referral_started = False
+        if isinstance(outcome, ReferralReceipt):
+            # Referred when the gateway accepted, not when this worker heard of it.
+            self.case.file_referral(outcome.iopc_reference, outcome.accepted_at)
+            self._version += 1
+            return
+        self.case.refuse_referral(outcome, workflow.now())
         self._version += 1
+        await report_incident(self.case.start.ref, "iopc_referral", outcome)
 
     def _upsert_search_attributes(self) -> None:
         """Upsert only what changed: every upsert is a history event."""
