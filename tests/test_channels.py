@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 from temporalio import activity
-from temporalio.client import Client
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
 
@@ -27,13 +28,26 @@ from dvds.monitoring.metrics import DomainMetrics
 from dvds.settings import IopcSettings, Settings, SmtpSettings
 from states.machine import CaseState
 from states.messages import ReferralRequest
-from states.record import CaseSnapshot
+from states.record import CaseInput, CaseSnapshot
 from states.roles import Task
-from tests.helpers.cases import referred, running_worker, settled, start_case, submit
+from tests.helpers.cases import (
+    OPERATOR,
+    application,
+    new_ref,
+    referred,
+    running_worker,
+    settled,
+    signed,
+    signed_start,
+    start_case,
+    submit,
+    task_input,
+)
 from tests.helpers.channels import IopcGatewayServer, SmtpServer
 from tests.helpers.eventually import eventually
-from tests.helpers.policies import SHORT_POLICY, RecordingNotifier, reviewed_with_failure
+from tests.helpers.policies import SHORT_POLICY, RecordingNotifier, reviewed_with_failure, watched_worker
 from worker import build_worker
+from workflows.case import CaseWorkflow
 
 
 @pytest.fixture
@@ -237,3 +251,47 @@ class TestWorkerChannels:
         [incident] = [n for n in channel.notices if n.to == "accountable:professional_standards"]
         assert incident.subject == f"DVDS {handle.id}: incident: mail server refused the recipient (550)"
         assert metrics.incidents.labels(kind="notice_refused")._value.get() == 1
+
+
+def waiting(notifier: RecordingNotifier) -> list[str]:
+    return [n.subject.split(": ", 1)[1] for n in notifier.notices if n.to.startswith("team:")]
+
+
+class TestAnnouncements:
+    """Each pending task is announced once, whatever moves the case makes itself, and none is missed."""
+
+    async def test_a_move_the_case_makes_itself_announces_nothing_again(
+        self, client: Client, tmp_path: Path
+    ) -> None:
+        """The remedial disclosure is announced once, though the referral is filed and the IOPC decides
+        while it waits; the log notifier (no sent-log) sees each task once."""
+        notifier = RecordingNotifier()
+        async with watched_worker(client, notifier, home=tmp_path) as worker:
+            handle = await start_case(client, worker, policy=SHORT_POLICY)
+            await reviewed_with_failure(handle)
+            await submit(handle, Task.failure_confirmation, "PS600")
+            await referred(handle)
+            await submit(handle, Task.iopc_decision, "PS600")
+            await settled(handle)
+            await submit(handle, Task.remedial_disclosure, "DO400")
+            await handle.result()
+        assert waiting(notifier) == [f"{task} is waiting" for task in (
+            "research", "risk_assessment", "decision", "review", "failure_confirmation", "remedial_disclosure")]
+
+    async def test_a_task_submitted_with_the_start_is_announced(self, client: Client, tmp_path: Path) -> None:
+        """Research submitted with the start (before the case's first workflow task) was waiting too:
+        it is announced, then the risk assessment, each once."""
+        notifier = RecordingNotifier()
+        async with watched_worker(client, notifier, home=tmp_path) as worker:
+            start = signed_start(CaseInput(ref=new_ref(), application=application(), started_by=OPERATOR))
+            starting = WithStartWorkflowOperation(
+                CaseWorkflow.run, start, id=start.ref, task_queue=worker.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            )
+            research = signed(start.ref, Task.research, task_input(Task.research, "R100"))
+            snap = await client.execute_update_with_start_workflow(
+                "research", research, start_workflow_operation=starting, result_type=CaseSnapshot
+            )
+            assert snap.pending_tasks == [Task.risk_assessment]
+            await settled(await starting.workflow_handle())
+        assert waiting(notifier) == ["research is waiting", "risk_assessment is waiting"]

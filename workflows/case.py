@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ValidationError
 
     from activities.notifications import NotificationActivities
+    from states.announcements import Announcements
     from states.messages import CaseFile, Escalation, ReferralReceipt, ReferralRequest, TaskInput, TaskWaiting
     from states.models import validation_summary
     from states.payloads import RefusedPayload
@@ -39,6 +40,9 @@ with workflow.unsafe.imports_passed_through():
 
 CONTINUE_AS_NEW = "continue-as-new-when-long"
 ESCALATIONS_IN_ORDER = "escalations-one-at-a-time"
+# Each task announced once each time it becomes pending (states/announcements.py), even if
+# done before the case's first look; cases begun before announce as they did.
+ANNOUNCE_ONCE = "announce-each-task-once"
 REFERRAL_DUE_ATTRIBUTE = "search-attribute-referral-due"
 
 
@@ -53,6 +57,8 @@ class CaseWorkflow:
         self._background: list[asyncio.Task[Any]] = []
         self._referral_started = False
         self._last_escalation: asyncio.Task[Any] | None = None
+        self._announcements = Announcements(self._notified, self.case.pending_tasks(), len(self.case.transitions))
+        self._announce_once = False
         self._register_tasks()
 
     @workflow.run
@@ -60,6 +66,7 @@ class CaseWorkflow:
         # Retired patch (README: Changing workflow code safely): every case carries its
         # marker, none runs the old branch; deprecate_patch keeps the markers replaying.
         workflow.deprecate_patch(CONTINUE_AS_NEW)
+        self._announce_once = workflow.patched(ANNOUNCE_ONCE)
         refused = await start_refused(start)
         if refused is not None:
             end_refused(refused, "StartRefused")
@@ -145,6 +152,7 @@ class CaseWorkflow:
         submitted = self._parse(task, raw)
         made = self.case.apply(task, submitted.actor, submitted.submission, workflow.now(), submitted.proof)
         self._version += 1
+        self._announcements.moved(self.case.pending_tasks(), len(self.case.transitions))
         for transition in made:
             workflow.logger.info(
                 "case moved",
@@ -174,12 +182,15 @@ class CaseWorkflow:
             await report_incident(self.case.start.ref, "notice", refused)
 
     def _notify_new_tasks(self) -> None:
+        if self._announce_once:
+            self._announcements.moved(self.case.pending_tasks(), len(self.case.transitions))  # its own moves
+            new = self._announcements.take()
+        else:  # a case begun before: each pending task again after every move (the sent-log drops repeats)
+            moves = str(len(self.case.transitions))
+            new = [t for t in self.case.pending_tasks() if (str(t), moves) not in self._notified]
+            self._notified.update((str(t), moves) for t in new)
         deadlines = {d.name: d for d in self.case.deadlines.all() if d.open}
-        for task in self.case.pending_tasks():
-            key = (str(task), str(len(self.case.transitions)))
-            if key in self._notified:
-                continue
-            self._notified.add(key)
+        for task in new:
             deadline = deadlines.get(str(task)) or deadlines.get("outcome")
             waiting = TaskWaiting(
                 ref=self.case.start.ref,
