@@ -13,16 +13,19 @@ from pydantic import ValidationError
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from dvds.cases.client import CaseClient
+from dvds.settings import Settings
 from states import calendars
 from states.deadlines import DeadlineBook
 from states.policy import DeadlinePolicy, Limit, Unit, default_policy
-from states.record import Actor, CaseSnapshot, Deadline
+from states.record import Actor, CaseInput, CaseSnapshot, Deadline
 from states.roles import Role, Task
 from states.submissions import DeadlineExtension
-from tests.helpers.cases import application, settled, start_case, submit
+from tests.helpers.cases import OPERATOR, application, new_ref, running_worker, settled, start_case, submit
 from tests.helpers.cli import dvds
 from tests.helpers.eventually import eventually
 from tests.helpers.policies import SHORT_POLICY, RecordingNotifier, watched_worker
+from tests.helpers.staff import SIGNER
 
 
 def deadline(snap: CaseSnapshot, name: str) -> Deadline:
@@ -174,6 +177,24 @@ class TestUrgentTrack:
             ]
             assert [(s.notify, s.due - research.started_at, s.breach) for s in recorder.escalations("research")] == [
                 ("supervisor", timedelta(seconds=1), True)]
+
+
+class TestCalendar:
+    """The bank holidays a case counts are fixed into its start."""
+
+    async def test_the_case_client_writes_the_current_calendar_into_the_start(
+        self, client: Client, tmp_path: Path
+    ) -> None:
+        """A case started through the case client carries the current calendar's version in its start input."""
+        async with running_worker(client, tmp_path) as worker:
+            cases = CaseClient(client, Settings(home=tmp_path, task_queue=worker.task_queue), signer=SIGNER)
+            handle = await cases.start(CaseInput(ref=new_ref(), application=application(), started_by=OPERATOR))
+            first = (await handle.fetch_history()).events[0]
+            [start] = await client.data_converter.decode(
+                first.workflow_execution_started_event_attributes.input.payloads, [CaseInput]
+            )
+            await settled(handle)
+        assert start.policy is not None and start.policy.calendar == calendars.current()
 
 
 class TestDeadlineArithmetic:
