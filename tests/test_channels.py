@@ -250,7 +250,7 @@ class TestWorkerChannels:
         assert result.state is CaseState.closed
         [incident] = [n for n in channel.notices if n.to == "accountable:professional_standards"]
         assert incident.subject == f"DVDS {handle.id}: incident: mail server refused the recipient (550)"
-        assert metrics.incidents.labels(kind="notice_refused")._value.get() == 1
+        assert metrics.registry.get_sample_value("dvds_incidents_total", {"kind": "notice_refused"}) == 1
 
 
 def waiting(notifier: RecordingNotifier) -> list[str]:

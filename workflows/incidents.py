@@ -76,8 +76,10 @@ async def report_incident(ref: str, about: str, reason: str) -> None:
     """Tell Professional Standards, now, that `about` (a deadline's name, or `notice`) needs
     a person. Its own failure is only logged: an incident never begets another."""
     now = workflow.now()
+    # Two incidents in one workflow task share `now`: the (deterministic) id keeps their keys apart.
+    key = f"{ref}:{about}-incident-{workflow.uuid4().hex[:8]}:{Accountable.professional_standards}:{now.isoformat()}"
     escalation = Escalation(
         ref=ref, deadline=about, due=now, notify=Accountable.professional_standards, breach=False,
-        idempotency_key=f"{ref}:{about}:{Accountable.professional_standards}:{now.isoformat()}", incident=reason,
+        idempotency_key=key, incident=reason,
     )
     await send_notice(NotificationActivities.escalate, escalation, ref)
