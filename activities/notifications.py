@@ -74,6 +74,19 @@ class NotificationActivities:
 
     @activity.defn
     async def escalate(self, escalation: Escalation) -> None:
+        if escalation.incident is not None:
+            await self._send_once(
+                Notice(
+                    to=f"accountable:{escalation.notify}",
+                    subject=f"DVDS {escalation.ref}: incident: {escalation.incident}",
+                    body=(
+                        f"Case {escalation.ref}: {escalation.deadline}: {escalation.incident}. A person must act; "
+                        f"you are accountable as {escalation.notify}."
+                    ),
+                    idempotency_key=escalation.idempotency_key,
+                )
+            )
+            return
         what = "has breached" if escalation.breach else "is due"
         await self._send_once(
             Notice(

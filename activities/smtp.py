@@ -5,6 +5,8 @@ where `{name}` is the role: `supervisor`, `researcher`...). Its Message-ID is ma
 the notice's idempotency key, so a copy sent again by a retried activity carries the
 same Message-ID and mail systems that deduplicate on it show it once; the "sent" mark in
 the activity's heartbeat (activities/notifications.py) stops the resend in the first place.
+A recipient the server rejects for good (a 5xx reply) is a non-retryable `NoticeRefused`;
+a 4xx (mailbox busy, greylisting) is retried.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ import hashlib
 from email.message import EmailMessage
 
 import aiosmtplib
+from temporalio.exceptions import ApplicationError
 
 from activities.notifications import Notice
+
+NOTICE_REFUSED = "NoticeRefused"
 
 
 def message_id(key: str, sender: str) -> str:
@@ -43,4 +48,13 @@ class SmtpNotifier:
         message["Subject"] = notice.subject
         message["Message-ID"] = message_id(notice.idempotency_key, self.sender)
         message.set_content(notice.body)
-        await aiosmtplib.send(message, hostname=self.host, port=self.port, timeout=self.timeout)
+        try:
+            await aiosmtplib.send(message, hostname=self.host, port=self.port, timeout=self.timeout)
+        except aiosmtplib.SMTPRecipientsRefused as rejected:
+            codes = [r.code for r in rejected.recipients]
+            if codes and all(500 <= code < 600 for code in codes):
+                # The code only: the address is the force's, but a reply text may quote more.
+                raise ApplicationError(
+                    f"mail server refused the recipient ({codes[0]})", type=NOTICE_REFUSED, non_retryable=True
+                ) from None
+            raise

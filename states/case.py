@@ -36,7 +36,15 @@ from states.record import (
 )
 from states.roles import ACTIONS, READ_ONLY_ROLES, READ_ONLY_RULE, Task, may_do, roles_for, separation_broken
 from states.rules import CaseRules
-from states.submissions import DeadlineExtension, FailureType, IopcDecision, RiskLevel, RiskUpdate
+from states.submissions import (
+    DeadlineExtension,
+    FailureType,
+    IopcDecision,
+    ReferralAction,
+    ReferralResolution,
+    RiskLevel,
+    RiskUpdate,
+)
 from states.tasks import TASK_MODEL, TaskRefused, dated
 
 
@@ -217,6 +225,8 @@ class Case(CaseRules):
         if self.current is CaseState.referred and self.referral is None:
             # Confirmation is the duty to refer: the referral opens with no further step.
             self.open_referral(self.referral_category(), f"{self.start.ref}:iopc-referral", now)
+        if isinstance(submission, ReferralResolution):
+            self._resolve_referral(submission, now)
         made += self._settle(record, now)
         self.deadlines.sync(self.pending_tasks(), now, self.urgent, outcome_met=self._outcome_reached())
         return made
@@ -276,6 +286,19 @@ class Case(CaseRules):
         # The remedial disclosure may be done before the gateway accepts: then filing closes the case.
         self._settle(None, referred_at)
         self.deadlines.sync(self.pending_tasks(), referred_at, self.urgent)
+
+    def refuse_referral(self, reason: str, now: datetime) -> None:
+        """The gateway refused it for good: it waits on Professional Standards (referral_resolution)."""
+        assert self.referral is not None
+        self.referral = self.referral.model_copy(update={"refused": reason})
+        self.deadlines.sync(self.pending_tasks(), now, self.urgent)
+
+    def _resolve_referral(self, resolution: ReferralResolution, now: datetime) -> None:
+        assert self.referral is not None
+        self.referral = self.referral.model_copy(update={"refused": None})
+        if resolution.action is ReferralAction.filed_by_hand:
+            assert resolution.iopc_reference is not None
+            self.file_referral(resolution.iopc_reference, now)
 
     def still_at_risk(self) -> bool:
         review = self.last_review()

@@ -35,7 +35,7 @@ class DeadlineBook:
     def open(self, name: str, start: datetime, urgent: bool) -> Deadline:
         rule = self.policy.rule_for(name, urgent)
         assert rule is not None, f"no deadline rule for {name}"
-        deadline = _arm(name, rule, start, self.policy.timezone, urgent)
+        deadline = _arm(name, rule, start, self.policy.timezone, urgent, self.policy.calendar)
         self._deadlines.append(deadline)
         return deadline
 
@@ -129,11 +129,11 @@ class DeadlineBook:
         return [d for d in self._deadlines if d.breached_at is not None]
 
 
-def _arm(name: str, rule: DeadlineRule, start: datetime, tz: str, urgent: bool) -> Deadline:
-    due = rule.limit.due_from(start, tz)
+def _arm(name: str, rule: DeadlineRule, start: datetime, tz: str, urgent: bool, calendar: str | None) -> Deadline:
+    due = rule.limit.due_from(start, tz, calendar)
     rungs = [
         RungRecord(
-            due=due if rung.at == "breach" else rung.at.due_from(start, tz),
+            due=due if rung.at == "breach" else rung.at.due_from(start, tz, calendar),
             notify=rung.notify,
             breach=rung.at == "breach",
         )

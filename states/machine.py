@@ -113,6 +113,9 @@ TRANSITIONS: list[dict[str, Any]] = [
     # The outcome deadline breached: the applicant is contacted with interim safeguarding advice.
     {"trigger": "make_safeguarding_contact", "source": OPEN_BEFORE_OUTCOME, "dest": None,
      "fired_by": Task.safeguarding_contact, "conditions": ["safeguarding_contact_owed"]},
+    # The gateway refused the referral for good: Professional Standards sends it again or files it by hand.
+    {"trigger": "resolve_referral", "source": S.referred, "dest": None, "fired_by": Task.referral_resolution,
+     "conditions": ["referral_refused"]},
 ]
 
 RULES: dict[str, str] = {
@@ -140,6 +143,7 @@ RULES: dict[str, str] = {
     "referral_not_due": "the referral policy refers this failure",
     "lowering_needs_supervisor": "lowering the risk level needs a supervisor",
     "safeguarding_contact_owed": "no safeguarding contact is owed: the outcome deadline has not been breached",
+    "referral_refused": "the IOPC gateway has not refused the referral",
 }
 
 # Keys of a row that are the case engine's, not transitions': stripped before the machine sees a row.

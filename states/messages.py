@@ -45,6 +45,7 @@ class Escalation(BaseModel):
     notify: Accountable
     breach: bool
     idempotency_key: str
+    incident: str | None = None  # set when a person must act on a failure (why, no personal data)
 
 
 class ReferralRequest(BaseModel):

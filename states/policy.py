@@ -15,8 +15,9 @@ from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from states import calendars
 from states.roles import Task
 from states.submissions import FailureType
 
@@ -40,8 +41,10 @@ class Limit(BaseModel):
             raise ValueError(f"amount: a limit in {self.unit} must be a whole number of days")
         return self
 
-    def due_from(self, start: datetime, tz: str) -> datetime:
-        """When a limit of this length that starts at `start` (UTC-aware) is due."""
+    def due_from(self, start: datetime, tz: str, calendar: str | None = None) -> datetime:
+        """When a limit of this length that starts at `start` (UTC-aware) is due. Working
+        days skip the bank holidays of `calendar` (states/calendars); None, for cases begun
+        before calendars were fixed into cases, those of the installed `holidays` package."""
         if self.unit is Unit.seconds:
             return start + timedelta(seconds=self.amount)
         if self.unit is Unit.minutes:
@@ -54,7 +57,7 @@ class Limit(BaseModel):
         if self.unit is Unit.calendar_days:
             last = day + timedelta(days=days)
         else:
-            last = _add_working_days(day, days)
+            last = _add_working_days(day, days, calendar)
         end_of_day = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
         return (end_of_day - timedelta(microseconds=1)).astimezone(start.tzinfo)
 
@@ -78,10 +81,11 @@ def preload_bank_holidays(years: range) -> None:
         _bank_holidays(year)
 
 
-def _add_working_days(day: date, count: int) -> date:
+def _add_working_days(day: date, count: int, calendar: str | None) -> date:
     while count > 0:
         day += timedelta(days=1)
-        if day.weekday() < 5 and day not in _bank_holidays(day.year):
+        holidays = _bank_holidays(day.year) if calendar is None else calendars.bank_holidays(calendar, day.year)
+        if day.weekday() < 5 and day not in holidays:
             count -= 1
     return day
 
@@ -136,6 +140,25 @@ class DeadlinePolicy(BaseModel):
     )
     iopc_referral: DeadlineRule
     referral: ReferralPolicy = Field(default_factory=ReferralPolicy)
+    calendar: str | None = Field(
+        default=None,
+        description="The bank-holiday calendar's version (states/calendars), fixed when a case starts; "
+        "unset only in cases begun before it was (they count by the holidays package)",
+    )
+
+    @field_validator("calendar")
+    @classmethod
+    def calendar_is_known(cls, version: str | None) -> str | None:
+        why = None if version is None else calendars.unknown(version)
+        if why is not None:
+            raise ValueError(why)
+        return version
+
+    def with_calendar(self, version: str | None = None) -> DeadlinePolicy:
+        """This policy counting by `version` (the current calendar if None), unless it names one."""
+        if self.calendar is not None:
+            return self
+        return self.model_copy(update={"calendar": version or calendars.current()})
 
     @classmethod
     def from_toml(cls, text: str) -> DeadlinePolicy:
@@ -153,8 +176,8 @@ class DeadlinePolicy(BaseModel):
 
 DEFAULT_POLICY_TOML = """\
 # The DVDS deadline policy. Units: seconds, minutes, hours, calendar_days, working_days
-# (England and Wales bank holidays skipped). Day limits end at the end of the last day,
-# UK local time.
+# (England and Wales bank holidays skipped: `calendar`, a version in states/calendars, is
+# the current one unless named). Day limits end at the end of the last day, UK local time.
 name = "default-2023-guidance"
 timezone = "Europe/London"
 historical_outcome = { amount = 35, unit = "calendar_days" }   # 2016 guidance

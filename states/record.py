@@ -142,6 +142,9 @@ class Referral(Record):
     referred_at: datetime | None = None
     late: bool = False
     mode_decided: str | None = None
+    refused: str | None = Field(
+        default=None, description="Why the IOPC gateway refused it for good (its status), until resolved"
+    )
 
 
 class CaseSnapshot(BaseModel):

@@ -36,6 +36,7 @@ class Task(StrEnum):
     countersignature = "countersignature"
     risk_update = "risk_update"
     safeguarding_contact = "safeguarding_contact"
+    referral_resolution = "referral_resolution"
 
 
 # The role a task needs. Auditors appear nowhere here: they only read.
@@ -53,6 +54,7 @@ TASK_ROLE: dict[Task, Role] = {
     Task.countersignature: Role.decision_maker,
     Task.risk_update: Role.risk_assessor,
     Task.safeguarding_contact: Role.disclosing_officer,
+    Task.referral_resolution: Role.professional_standards,
 }
 
 # Tasks another role may do too, beside the one TASK_ROLE names (which the inbox offers).

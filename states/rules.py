@@ -66,6 +66,9 @@ class CaseRules(CountersignRules, RetriageRules, SafeguardingRules, ReferralRule
     def referral_filed(self, record: TaskRecord | None = None) -> bool:
         return self.referral is not None and self.referral.iopc_reference is not None
 
+    def referral_refused(self, record: TaskRecord | None = None) -> bool:
+        return self.referral is not None and self.referral.refused is not None and self.referral.iopc_reference is None
+
     def iopc_not_yet_decided(self, record: TaskRecord | None = None) -> bool:
         return self._last(Task.iopc_decision) is None
 

@@ -210,3 +210,22 @@ class SafeguardingContact(DomainModel):
     contacted_on: date | None = Field(default=None, description="Defaults to the day it is recorded")
     method: Text = Field(description="How contact was made: the recorded safe method")
     interim_advice: LongText
+
+
+class ReferralAction(StrEnum):
+    retry = "retry"  # the cause is put right (the gateway's contract, its credentials): send it again
+    filed_by_hand = "filed_by_hand"  # filed with the IOPC another way: record its reference
+
+
+class ReferralResolution(DomainModel):
+    """Professional Standards resolving a referral the IOPC gateway refused for good."""
+
+    action: ReferralAction
+    iopc_reference: Text | None = Field(default=None, description="The IOPC's reference, when filed by hand")
+    note: LongText
+
+    @model_validator(mode="after")
+    def filed_by_hand_names_the_reference(self) -> Self:
+        if (self.action is ReferralAction.filed_by_hand) != (self.iopc_reference is not None):
+            raise ValueError("iopc_reference: given when, and only when, the referral was filed by hand")
+        return self

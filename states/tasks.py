@@ -19,6 +19,7 @@ from states.submissions import (
     Disclosure,
     FailureConfirmation,
     IopcDecision,
+    ReferralResolution,
     RemedialDisclosure,
     Research,
     Review,
@@ -42,6 +43,7 @@ TASK_MODEL: dict[Task, type[BaseModel]] = {
     Task.countersignature: Countersignature,
     Task.risk_update: RiskUpdate,
     Task.safeguarding_contact: SafeguardingContact,
+    Task.referral_resolution: ReferralResolution,
 }
 
 DATE_FIELDS = frozenset({"delivered_on", "met_on", "decided_on", "contacted_on"})

@@ -13,15 +13,19 @@ from pydantic import ValidationError
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from dvds.cases.client import CaseClient
+from dvds.settings import Settings
+from states import calendars
 from states.deadlines import DeadlineBook
-from states.policy import Limit, Unit
-from states.record import Actor, CaseSnapshot, Deadline
+from states.policy import DeadlinePolicy, Limit, Unit, default_policy
+from states.record import Actor, CaseInput, CaseSnapshot, Deadline
 from states.roles import Role, Task
 from states.submissions import DeadlineExtension
-from tests.helpers.cases import application, settled, start_case, submit
+from tests.helpers.cases import OPERATOR, application, new_ref, running_worker, settled, start_case, submit
 from tests.helpers.cli import dvds
 from tests.helpers.eventually import eventually
 from tests.helpers.policies import SHORT_POLICY, RecordingNotifier, watched_worker
+from tests.helpers.staff import SIGNER
 
 
 def deadline(snap: CaseSnapshot, name: str) -> Deadline:
@@ -175,6 +179,24 @@ class TestUrgentTrack:
                 ("supervisor", timedelta(seconds=1), True)]
 
 
+class TestCalendar:
+    """The bank holidays a case counts are fixed into its start."""
+
+    async def test_the_case_client_writes_the_current_calendar_into_the_start(
+        self, client: Client, tmp_path: Path
+    ) -> None:
+        """A case started through the case client carries the current calendar's version in its start input."""
+        async with running_worker(client, tmp_path) as worker:
+            cases = CaseClient(client, Settings(home=tmp_path, task_queue=worker.task_queue), signer=SIGNER)
+            handle = await cases.start(CaseInput(ref=new_ref(), application=application(), started_by=OPERATOR))
+            first = (await handle.fetch_history()).events[0]
+            [start] = await client.data_converter.decode(
+                first.workflow_execution_started_event_attributes.input.payloads, [CaseInput]
+            )
+            await settled(handle)
+        assert start.policy is not None and start.policy.calendar == calendars.current()
+
+
 class TestDeadlineArithmetic:
     """Due times and breach records, in the domain alone (no server)."""
 
@@ -189,6 +211,18 @@ class TestDeadlineArithmetic:
         """5 working days from 23 December 2026 skip Christmas, Boxing Day's substitute and New Year."""
         due = Limit(amount=5, unit=Unit.working_days).due_from(datetime(2026, 12, 23, 10, tzinfo=UTC), "Europe/London")
         assert due.date() == date(2027, 1, 4)
+
+    def test_working_days_count_by_the_calendar_named(self) -> None:
+        """Named, the versioned calendar counts (the same 4 January 2027); an unknown version
+        is refused naming the field; a policy naming none is given the current one."""
+        limit = Limit(amount=5, unit=Unit.working_days)
+        due = limit.due_from(datetime(2026, 12, 23, 10, tzinfo=UTC), "Europe/London", calendars.current())
+        assert due.date() == date(2027, 1, 4)
+        with pytest.raises(ValidationError, match="(?s)calendar.*no bank-holiday calendar is called 'ew-1999'"):
+            DeadlinePolicy.model_validate({**default_policy().model_dump(), "calendar": "ew-1999"})
+        assert default_policy().with_calendar().calendar == calendars.current()
+        assert SHORT_POLICY.with_calendar("england-and-wales-2026-12").with_calendar().calendar == (
+            "england-and-wales-2026-12")
 
     def test_fractional_days_are_refused(self) -> None:
         """A limit of 1.5 calendar days is refused naming the rule."""

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from states.case import Case
 from states.machine import RULES, TRANSITIONS, CaseState, Fired, diagram, first_failing, rows_from, shared_machine
@@ -27,6 +28,7 @@ STAFF = {
     Task.withdrawal: "OP1", Task.review: "RV500", Task.failure_confirmation: "PS600",
     Task.remedial_disclosure: "DO400", Task.iopc_decision: "PS600", Task.deadline_extension: "SV700",
     Task.countersignature: "DM310", Task.risk_update: "RA200", Task.safeguarding_contact: "DO400",
+    Task.referral_resolution: "PS600",
 }
 NO_HISTORY = (Task.research, "research_no_history")
 # Every way a new case can go, as the tasks done in order (and the example each uses).
@@ -136,6 +138,10 @@ def contacted(case: Case) -> None:
     do(case, Task.safeguarding_contact)
 
 
+def gateway_refused(case: Case) -> None:
+    case.refuse_referral("IOPC gateway refused the referral (422)", NOW + timedelta(hours=1))
+
+
 CONFIRMED = PATHS["failure confirmed"]
 COUNTERSIGNED = PATHS["declined despite history, countersigned"]
 NOT_COUNTERSIGNED = PATHS["decline not countersigned, then disclosed"]
@@ -159,6 +165,8 @@ OPEN_IN_EACH_STATE: dict[str, tuple[Callable[[], Case], CaseState, list[Task], l
     "referred, filed, IOPC decided": (along(CONFIRMED, filed, iopc_decided), CaseState.referred,
                                       [Task.remedial_disclosure], [D, U]),
     "referred, remediated, not filed": (along(CONFIRMED, remediated), CaseState.referred, [], [D, U]),
+    "referred, refused by the gateway": (along(CONFIRMED, gateway_refused), CaseState.referred,
+                                         [Task.remedial_disclosure, Task.referral_resolution], [D, U]),
     "closed": (along(PATHS["declined and closed"]), CaseState.closed, [], []),
     "declined despite history": (along(COUNTERSIGNED[:3]), CaseState.awaiting_countersignature,
                                  [Task.countersignature], [W, D, U]),
@@ -404,6 +412,21 @@ class TestLegalPaths:
         do(case, Task.remedial_disclosure)
         assert case.current is CaseState.closed
         assert not case.referral.late
+
+    def test_a_refused_referral_waits_on_professional_standards(self) -> None:
+        """Refused for good, the referral is Professional Standards' task: sent again, or filed by hand (closing)."""
+        case = new_case()
+        for task, example in [*PATHS["failure confirmed"], (Task.remedial_disclosure, None)]:
+            do(case, task, example)
+        gateway_refused(case)
+        assert case.pending_tasks() == [Task.referral_resolution]
+        do(case, Task.referral_resolution)
+        assert case.referral is not None and case.referral.refused is None and case.current is CaseState.referred
+        gateway_refused(case)
+        do(case, Task.referral_resolution, action="filed_by_hand", iopc_reference="IOPC/2026/00042")
+        assert case.current is CaseState.closed and case.referral.iopc_reference == "IOPC/2026/00042"
+        with pytest.raises(ValidationError, match="iopc_reference"):
+            submission(Task.referral_resolution, action="filed_by_hand")
 
     def test_harm_with_serious_injury_is_a_mandatory_referral(self) -> None:
         """Death or serious injury makes the referral mandatory."""

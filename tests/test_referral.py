@@ -96,6 +96,40 @@ class TestReferral:
         finally:
             gateway.close()
 
+    async def test_a_4xx_opens_an_incident_for_professional_standards(self, client: Client, tmp_path: Path) -> None:
+        """Refused for good (422): one request, not retried; Professional Standards are escalated to and
+        given the referral_resolution task; once put right, they send it again and it is filed."""
+        gateway = IopcGatewayServer(refuse_with=422)
+        notifier = RecordingNotifier()
+        try:
+            async with watched_worker(client, notifier, HttpIopcGateway(gateway.url), home=tmp_path) as worker:
+                handle = await start_case(client, worker, policy=SHORT_POLICY)
+                await reviewed_with_failure(handle)
+                await submit(handle, Task.failure_confirmation, "PS600")
+
+                async def waiting_on_standards() -> CaseSnapshot | None:
+                    snap = await handle.query("snapshot", result_type=CaseSnapshot)
+                    return snap if Task.referral_resolution in snap.pending_tasks else None
+
+                snap = await eventually(waiting_on_standards, what="the referral_resolution task")
+                assert snap.referral is not None and snap.referral.refused == "IOPC gateway refused the referral (422)"
+                assert snap.state is CaseState.referred and snap.referral.iopc_reference is None
+                await settled(handle)
+                assert len(gateway.requests) == 1  # not retried
+                subjects = [n.subject for n in notifier.notices if "professional_standards" in n.to]
+                assert f"DVDS {handle.id}: incident: IOPC gateway refused the referral (422)" in subjects
+                assert f"DVDS {handle.id}: referral_resolution is waiting" in subjects
+
+                gateway.refuse_with = None
+                await submit(handle, Task.referral_resolution, "PS600")
+                snap = await referred(handle)
+                assert snap.referral is not None and snap.referral.refused is None
+                assert list(gateway.filings.values()) == [snap.referral.iopc_reference]
+                await submit(handle, Task.remedial_disclosure, "DO400")
+                assert (await handle.result()).state is CaseState.closed
+        finally:
+            gateway.close()
+
     async def test_late_referral_is_a_breach(self, client: Client, tmp_path: Path) -> None:
         """A gateway down past the IOPC limit: the breach escalates, and the referral is recorded late."""
         gateway = IopcGatewayServer()

@@ -5,16 +5,23 @@ CaseWorkflow without nondeterminism; a workflow whose command order changed with
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
+from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio import workflow
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from dvds.connection.codec import case_data_converter
 from dvds.connection.worker_codec import worker_data_converter
-from states.policy import preload_bank_holidays
-from states.record import CaseInput, CaseSnapshot
+from states import calendars, policy
+from states.policy import Limit, Unit, preload_bank_holidays
+from states.record import CaseInput, CaseSnapshot, Deadline
 from tests.helpers.record_histories import CASES, HISTORIES, replay_keys
 from worker import BANK_HOLIDAY_YEARS, sandbox
 from workflows.case import CaseWorkflow
@@ -71,3 +78,95 @@ async def test_reordered_commands_fail_replay() -> None:
         result = await replayer(ReorderedCaseWorkflow).replay_workflow(history(path), raise_on_replay_failure=False)
         assert result.replay_failure is not None, path.stem
         assert "nondetermin" in str(result.replay_failure).lower(), result.replay_failure
+
+
+@workflow.defn(name="CaseWorkflow", sandboxed=False)
+class WatchedCaseWorkflow(CaseWorkflow):
+    """CaseWorkflow keeping the snapshot each replay ends with."""
+
+    ended: ClassVar[list[CaseSnapshot]] = []
+
+    @workflow.run
+    async def run(self, start: CaseInput) -> CaseSnapshot:  # type: ignore[override]
+        snapshot = await super().run(start)
+        WatchedCaseWorkflow.ended.append(snapshot)
+        return snapshot
+
+
+async def replayed_due_dates(name: str) -> dict[str, tuple[datetime, list[datetime]]]:
+    WatchedCaseWorkflow.ended.clear()
+    result = await replayer(WatchedCaseWorkflow).replay_workflow(
+        history(HISTORIES / f"{name}.json"), raise_on_replay_failure=False
+    )
+    assert result.replay_failure is None, result.replay_failure
+    return due_dates(WatchedCaseWorkflow.ended[-1].deadlines)
+
+
+async def recorded_due_dates(name: str) -> dict[str, tuple[datetime, list[datetime]]]:
+    """The due dates the case reported when it closed, read from its recorded history."""
+    events = history(HISTORIES / f"{name}.json").events
+    closed = next(e for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)
+    [snapshot] = await case_data_converter(replay_keys()).decode(
+        closed.workflow_execution_completed_event_attributes.result.payloads, [CaseSnapshot]
+    )
+    return due_dates(snapshot.deadlines)
+
+
+def due_dates(deadlines: list[Deadline]) -> dict[str, tuple[datetime, list[datetime]]]:
+    return {d.name: (d.due, [r.due for r in d.rungs]) for d in deadlines}
+
+
+@pytest.fixture
+def calendar_cache() -> Iterator[None]:
+    calendars._days.cache_clear()
+    yield
+    calendars._days.cache_clear()
+
+
+class TestCalendarFixedAtStart:
+    """A case counts working days by the calendar fixed when it started, whatever came after."""
+
+    NAME = "calendar_fixed"  # started naming no calendar: its patch marker fixed the newest
+
+    async def test_a_later_calendar_moves_no_due_date(
+        self, monkeypatch: pytest.MonkeyPatch, calendar_cache: None
+    ) -> None:
+        """A new calendar version and an upgraded holidays package, both with an extra bank
+        holiday inside the case's 5 working days: replayed, the case keeps every due date."""
+        recorded = await recorded_due_dates(self.NAME)
+        due, _ = recorded["failure_confirmation"]
+        extra = first_working_day_before(due.astimezone(ZoneInfo("Europe/London")).date())
+        later = {**calendars.CALENDARS[calendars.current()]}
+        later[extra.year] = (*later.get(extra.year, ()), extra.strftime("%m-%d"))
+        monkeypatch.setitem(calendars.CALENDARS, "england-and-wales-2099-01", later)
+        installed = policy._bank_holidays
+        monkeypatch.setattr(policy, "_bank_holidays", lambda year: installed(year) | {extra})
+
+        assert await replayed_due_dates(self.NAME) == recorded
+        # Under the later calendar the same limit is due a day later: the change was in the window.
+        started = next(d for d in WatchedCaseWorkflow.ended[-1].deadlines if d.name == "failure_confirmation")
+        five = Limit(amount=5, unit=Unit.working_days)
+        assert five.due_from(started.started_at, "Europe/London", calendars.current()) > due
+
+    async def test_editing_the_case_calendar_would_move_it(
+        self, monkeypatch: pytest.MonkeyPatch, calendar_cache: None
+    ) -> None:
+        """The check bites: the case's own version edited in place moves its due date on replay
+        (why a released version is never edited)."""
+        recorded = await recorded_due_dates(self.NAME)
+        due, _ = recorded["failure_confirmation"]
+        extra = first_working_day_before(due.astimezone(ZoneInfo("Europe/London")).date())
+        version = calendars.current()
+        edited = {**calendars.CALENDARS[version]}
+        edited[extra.year] = (*edited.get(extra.year, ()), extra.strftime("%m-%d"))
+        monkeypatch.setitem(calendars.CALENDARS, version, edited)
+
+        replayed = await replayed_due_dates(self.NAME)
+        assert replayed["failure_confirmation"] != recorded["failure_confirmation"]
+
+
+def first_working_day_before(day: date) -> date:
+    day -= timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day

@@ -24,8 +24,9 @@ ARCHIVE_QUEUE = "archive-on-its-own-queue"
 class ArchiveWorkflow:
     @workflow.run
     async def run(self, request: ArchiveInput) -> ArchiveResult:
-        # A run started before the archive had its own queue keeps the case queue it began on.
-        queue = archive_task_queue(workflow.info().task_queue) if workflow.patched(ARCHIVE_QUEUE) else None
+        # Retired: a run lasts hours, and none begun before the archive had its own queue is left.
+        workflow.deprecate_patch(ARCHIVE_QUEUE)
+        queue = archive_task_queue(workflow.info().task_queue)
         return await workflow.execute_activity_method(
             ArchiveActivities.archive_closed_cases,
             request,

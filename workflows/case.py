@@ -18,33 +18,32 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ValidationError
 
-    from activities.iopc import IopcActivities
     from activities.notifications import NotificationActivities
+    from states.announcements import Announcements
     from states.messages import CaseFile, Escalation, ReferralReceipt, ReferralRequest, TaskInput, TaskWaiting
     from states.models import validation_summary
     from states.payloads import RefusedPayload
-    from states.policy import default_policy
     from states.record import CaseInput, CaseSnapshot
     from states.resume import carried, rebuilt
     from states.roles import TASK_ROLE, Task
     from states.tasks import TASK_MODEL, TaskRefused
     from workflows import report_facts, safeguards, search
+    from workflows.calendar import case_policy
+    from workflows.incidents import refer, report_incident, send_notice
     from workflows.payload_gate import end_refused
     from workflows.start_check import start_refused
 
-NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
-# The gateway is retried until it accepts: a referral must never be dropped.
 CONTINUE_AS_NEW = "continue-as-new-when-long"
+ESCALATIONS_IN_ORDER = "escalations-one-at-a-time"
+# Each task announced once each time it becomes pending (states/announcements.py), even if
+# done before the case's first look; cases begun before announce as they did.
+ANNOUNCE_ONCE = "announce-each-task-once"
 REFERRAL_DUE_ATTRIBUTE = "search-attribute-referral-due"
-REFERRAL_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10)
-)
 
 
 @workflow.defn
@@ -53,19 +52,22 @@ class CaseWorkflow:
     def __init__(self, start: CaseInput) -> None:
         if isinstance(start, RefusedPayload):
             return  # not encrypted under the ring: the payload gate ends the run before it runs
-        self.case, self._notified = rebuilt(start, start.policy or default_policy(), workflow.now())
+        self.case, self._notified = rebuilt(start, case_policy(start), workflow.now())
         self._version = 0  # bumped by every accepted task; the main loop wakes on it
         self._background: list[asyncio.Task[Any]] = []
-        self._may_continue_as_new = False
         self._referral_started = False
         self._last_escalation: asyncio.Task[Any] | None = None
         self._report_facts = report_facts.Publishing()
+        self._announcements = Announcements(self._notified, self.case.pending_tasks(), len(self.case.transitions))
+        self._announce_once = False
         self._register_tasks()
 
     @workflow.run
     async def run(self, start: CaseInput) -> CaseSnapshot:
-        # Cases started before continue-as-new existed replay without it, and never continue.
-        self._may_continue_as_new = workflow.patched(CONTINUE_AS_NEW)
+        # Retired patch (README: Changing workflow code safely): every case carries its
+        # marker, none runs the old branch; deprecate_patch keeps the markers replaying.
+        workflow.deprecate_patch(CONTINUE_AS_NEW)
+        self._announce_once = workflow.patched(ANNOUNCE_ONCE)
         refused = await start_refused(start)
         if refused is not None:
             end_refused(refused, "StartRefused")
@@ -95,8 +97,6 @@ class CaseWorkflow:
     def _continue_as_new_due(self) -> bool:
         """A long history, and nothing in flight: no activity (a referral still retrying
         through an outage keeps the case in this run) and no update handler running."""
-        if not self._may_continue_as_new:
-            return False
         info = workflow.info()
         limit = self.case.start.history_limit
         long = info.is_continue_as_new_suggested() or (limit is not None and info.get_current_history_length() >= limit)
@@ -154,6 +154,7 @@ class CaseWorkflow:
         safeguards.before_task(self.case, task)
         made = self.case.apply(task, submitted.actor, submitted.submission, workflow.now(), submitted.proof)
         self._version += 1
+        self._announcements.moved(self.case.pending_tasks(), len(self.case.transitions))
         for transition in made:
             workflow.logger.info(
                 "case moved",
@@ -170,24 +171,28 @@ class CaseWorkflow:
 
     # ---- what the case does on its own --------------------------------------------
 
-    def _in_background(
-        self, activity: Callable[[Any, Any], Awaitable[Any]], arg: BaseModel, retry: RetryPolicy
-    ) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(
-            workflow.execute_activity_method(
-                activity, arg, start_to_close_timeout=timedelta(seconds=30), retry_policy=retry
-            )
-        )
+    def _in_background(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(work)
         self._background.append(task)
         return task
 
+    async def _notice(self, activity: Callable[[Any, Any], Awaitable[Any]], notice: BaseModel) -> None:
+        """A notice never fails the case: given up after its retries, or refused for good
+        (then Professional Standards hear of it: workflows/incidents.py)."""
+        refused = await send_notice(activity, notice, self.case.start.ref)
+        if refused is not None:
+            await report_incident(self.case.start.ref, "notice", refused)
+
     def _notify_new_tasks(self) -> None:
+        if self._announce_once:
+            self._announcements.moved(self.case.pending_tasks(), len(self.case.transitions))  # its own moves
+            new = self._announcements.take()
+        else:  # a case begun before: each pending task again after every move (the sent-log drops repeats)
+            moves = str(len(self.case.transitions))
+            new = [t for t in self.case.pending_tasks() if (str(t), moves) not in self._notified]
+            self._notified.update((str(t), moves) for t in new)
         deadlines = {d.name: d for d in self.case.deadlines.all() if d.open}
-        for task in self.case.pending_tasks():
-            key = (str(task), str(len(self.case.transitions)))
-            if key in self._notified:
-                continue
-            self._notified.add(key)
+        for task in new:
             deadline = deadlines.get(str(task)) or deadlines.get("outcome")
             waiting = TaskWaiting(
                 ref=self.case.start.ref,
@@ -196,7 +201,7 @@ class CaseWorkflow:
                 due=deadline.due if deadline else None,
                 urgent=bool(deadline and deadline.urgent),
             )
-            self._in_background(NotificationActivities.notify_task_waiting, waiting, NOTIFY_RETRY)
+            self._in_background(self._notice(NotificationActivities.notify_task_waiting, waiting))
 
     def _fire_due_rungs(self) -> None:
         due = self.case.deadlines.due_rungs(workflow.now())
@@ -214,12 +219,11 @@ class CaseWorkflow:
                 "deadline rung fired",
                 extra={"case_ref": self.case.start.ref, "deadline": deadline.name, "notify": str(rung.notify)},
             )
-            if workflow.patched("escalations-one-at-a-time"):
-                # Rungs due together (after an outage) still reach people in ladder order.
-                self._last_escalation = asyncio.ensure_future(self._escalate_after(self._last_escalation, escalation))
-                self._background.append(self._last_escalation)
-            else:
-                self._in_background(NotificationActivities.escalate, escalation, NOTIFY_RETRY)
+            # Rungs due together (after an outage) still reach people in ladder order. Retired
+            # patch, where its marker was recorded: no case runs the old branch (all at once).
+            workflow.deprecate_patch(ESCALATIONS_IN_ORDER)
+            self._last_escalation = asyncio.ensure_future(self._escalate_after(self._last_escalation, escalation))
+            self._background.append(self._last_escalation)
         safeguards.after_rungs(self.case, due)
 
     async def _escalate_after(self, previous: asyncio.Task[Any] | None, escalation: Escalation) -> None:
@@ -228,15 +232,14 @@ class CaseWorkflow:
                 await previous
             except Exception:  # noqa: BLE001 - the next rung goes out whatever became of the last
                 pass
-        await workflow.execute_activity_method(
-            NotificationActivities.escalate, escalation, start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=NOTIFY_RETRY,
-        )
+        await self._notice(NotificationActivities.escalate, escalation)
 
     def _start_referral_if_due(self) -> None:
         referral = self.case.referral
         if referral is None or referral.iopc_reference is not None or self._referral_started:
             return
+        if referral.refused is not None:
+            return  # waits on Professional Standards (referral_resolution)
         self._referral_started = True
         review = self.case.last_review()
         assert review is not None and review.failure_type is not None
@@ -249,15 +252,20 @@ class CaseWorkflow:
             duty_arose_at=referral.duty_arose_at,
             idempotency_key=referral.idempotency_key,
         )
-        self._in_background(IopcActivities.refer_to_iopc, request, REFERRAL_RETRY).add_done_callback(
-            self._referral_done
-        )
+        self._in_background(self._refer(request))
 
-    def _referral_done(self, task: asyncio.Task[Any]) -> None:
-        receipt: ReferralReceipt = task.result()
-        # Referred when the gateway accepted, not when this worker heard of it.
-        self.case.file_referral(receipt.iopc_reference, receipt.accepted_at)
+    async def _refer(self, request: ReferralRequest) -> None:
+        """Awaited, not read in a callback: a refusal for good opens an incident."""
+        outcome = await refer(request)
+        self._referral_started = False
+        if isinstance(outcome, ReferralReceipt):
+            # Referred when the gateway accepted, not when this worker heard of it.
+            self.case.file_referral(outcome.iopc_reference, outcome.accepted_at)
+            self._version += 1
+            return
+        self.case.refuse_referral(outcome, workflow.now())
         self._version += 1
+        await report_incident(self.case.start.ref, "iopc_referral", outcome)
 
     def _upsert_search_attributes(self) -> None:
         """Upsert only what changed: every upsert is a history event."""

@@ -134,7 +134,9 @@ class CaseClient:
             case = case.model_copy(update={"proof": proof})
         ring = client_keys(self.client)
         blind = subject_keys(case.application.subject, ring) if ring and not case.subject_keys else case.subject_keys
-        case = case.model_copy(update={"policy": case.policy or self.policy, "subject_keys": blind})
+        # The calendar too is fixed now, in the start itself: no later version moves its deadlines.
+        policy = (case.policy or self.policy).with_calendar()
+        case = case.model_copy(update={"policy": policy, "subject_keys": blind})
         # The domain's case only to preview its first search attributes; imported here so a
         # command that only reads (case show, lists) does not load the deadline machinery.
         from states.case import Case

@@ -5,6 +5,7 @@
   once, by the worker that refused it. The count reaches the worker's registry through
   `unsafe_extern_functions`, the SDK's channel from the sandbox to worker-side callables.
 - escalations: an `escalate` activity completed.
+- incidents: an activity refused for good (IopcRefused, NoticeRefused), by kind.
 
 Put it first among the worker's interceptors, so it sees the staff gate's refusals too.
 """
@@ -24,12 +25,15 @@ from temporalio.worker import (
     WorkflowInterceptorClassInput,
 )
 
+from activities.iopc_http import IOPC_REFUSED
+from activities.smtp import NOTICE_REFUSED
 from dvds.monitoring.metrics import DomainMetrics
 from dvds.monitoring.refusals import refusal_rule
 from states.messages import Escalation
 from states.roles import Task
 
 REFUSED = "dvds_metrics_task_refused"
+INCIDENTS = {IOPC_REFUSED: "iopc_refused", NOTICE_REFUSED: "notice_refused"}
 
 
 class MonitoringInterceptor(Interceptor):
@@ -63,7 +67,12 @@ class _EscalationCounter(ActivityInboundInterceptor):
         self.metrics = metrics
 
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
-        result = await self.next.execute_activity(input)
+        try:
+            result = await self.next.execute_activity(input)
+        except ApplicationError as failed:
+            if failed.non_retryable and failed.type in INCIDENTS:
+                self.metrics.incident(INCIDENTS[failed.type])
+            raise
         escalation = input.args[0] if input.args else None
         if isinstance(escalation, Escalation):
             self.metrics.escalated(escalation.deadline, str(escalation.notify), escalation.breach)

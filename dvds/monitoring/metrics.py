@@ -41,6 +41,10 @@ class DomainMetrics:
             "dvds_escalations", "Escalations sent, by deadline, who is told, and whether it is a breach",
             ["deadline", "notify", "breach"], registry=r,
         )
+        self.incidents = Counter(
+            "dvds_incidents", "Refusals for good a person must act on: the IOPC gateway's, the mail server's",
+            ["kind"], registry=r,
+        )
         self.tasks_refused = Counter(
             "dvds_tasks_refused", "Task submissions refused, by task and rule", ["task", "rule"], registry=r
         )
@@ -53,6 +57,9 @@ class DomainMetrics:
 
     def refused_sign_in(self, rule: str) -> None:
         self.sign_ins_refused.labels(rule=rule).inc()
+
+    def incident(self, kind: str) -> None:
+        self.incidents.labels(kind=kind).inc()
 
     def escalated(self, deadline: str, notify: str, breach: bool) -> None:
         self.escalations.labels(deadline=deadline, notify=notify, breach=str(breach).lower()).inc()

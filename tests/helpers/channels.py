@@ -2,8 +2,10 @@
 
 `IopcGatewayServer` plays the IOPC's side of the contract in activities/iopc_http.py:
 it files a referral once per Idempotency-Key and answers a repeated key with the first
-reference. It can refuse its first attempts (503) and hold an answer back, so a test
-can kill the worker while a referral is in flight.
+reference. It can refuse its first attempts (503), refuse every one with a status of the
+test's choosing (`refuse_with`, e.g. 422: a refusal for good), and hold an answer back, so
+a test can kill the worker while a referral is in flight. `SmtpServer` can reject
+recipients (`reject_recipients`, a 550).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Received:
 @dataclass
 class IopcGatewayServer:
     refuse_first: int = 0
+    refuse_with: int | None = None
     accepting: threading.Event = field(default_factory=threading.Event)
     hold_first_answer: bool = False
     release: threading.Event = field(default_factory=threading.Event)
@@ -71,6 +74,8 @@ class IopcGatewayServer:
     def _answer(self, received: Received) -> tuple[int, dict[str, Any]]:
         with self._lock:
             self.requests.append(received)
+            if self.refuse_with is not None:
+                return self.refuse_with, {"error": "refused"}
             if len(self.requests) <= self.refuse_first or not self.accepting.is_set() or not received.key:
                 return 503, {"error": "unavailable"}
             reference = self.filings.setdefault(received.key, f"IOPC/2026/{len(self.filings) + 1:05d}")
@@ -85,6 +90,15 @@ class IopcGatewayServer:
 class _Inbox:
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.rejected: set[str] = set()
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's naming
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address in self.rejected:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's naming
         self.messages.append(message_from_bytes(envelope.original_content))
@@ -105,6 +119,9 @@ class SmtpServer:
     @property
     def messages(self) -> list[Message]:
         return self.inbox.messages
+
+    def reject_recipients(self, *addresses: str) -> None:
+        self.inbox.rejected.update(addresses)
 
     def up(self) -> None:
         self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)

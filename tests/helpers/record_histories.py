@@ -214,6 +214,12 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[WorkflowHandle[Any, Any]], Awai
     "safeguarded": ({"signed": True, "policy": "late_outcome"}, _safeguarded),
     # With the referral-policy patch: a confirmed failure the policy does not refer.
     "failure_recorded": ({"signed": True}, _failure_recorded),
+    # Its start names no calendar: the newest is fixed at start (patch bank-holidays-<version>);
+    # the failure confirmation's 5 working days count by it.
+    "calendar_fixed": ({"signed": True}, _referral_due),
+    # Each task announced once (patch announce-each-task-once): the remedial disclosure is not
+    # announced again when the referral is filed; calendar_fixed, recorded before, announces it twice.
+    "announced_once": ({"signed": True}, _referral_due),
 }
 
 
