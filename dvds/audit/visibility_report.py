@@ -82,10 +82,13 @@ class Ranked:
         self.counter = counter
         self.key = key
         self.extra = sorted(extra)
+        self._tallies: dict[float, asyncio.Future[int]] = {}
 
     async def at_most(self, bound: float) -> int:
-        local = sum(1 for v in self.extra if v <= bound)
-        return await self.counter.count(f"{self.key.name} <= {_literal(bound)}") + local
+        """How many are <= bound; asked once per bound, however many ranks are looked for."""
+        if bound not in self._tallies:
+            self._tallies[bound] = asyncio.ensure_future(self.counter.count(f"{self.key.name} <= {_literal(bound)}"))
+        return await self._tallies[bound] + sum(1 for v in self.extra if v <= bound)
 
     async def between(self, low: float | None, high: float) -> list[float]:
         """The values in (low, high]."""
