@@ -39,8 +39,8 @@ from workflows import report_facts as rf
 from workflows import search
 
 CONCURRENT_COUNTS = 12
-SPLITS = 12  # bounds counted at once when narrowing a range
-LISTABLE = 400  # a range holding this many cases or fewer is listed instead of narrowed
+SPLITS = 16  # bounds counted at once when narrowing a range
+LISTABLE = 60  # a range holding this many cases or fewer is listed instead of narrowed (a list costs ~1 ms a case)
 # Receipt to decision and confirmation to referral, in seconds: the first bounds tried.
 DAY = 86400.0
 FIRST_BOUNDS = [d * DAY for d in (1, 2, 7, 14, 21, 28, 35, 42, 56, 90, 180, 365, 730, 1825)]
@@ -69,9 +69,10 @@ class Counter:
         values = await asyncio.gather(*(self.count(c) for c in clauses.values()))
         return dict(zip(clauses, values, strict=True))
 
-    async def listed(self, clause: str) -> list[WorkflowExecution]:
+    async def listed(self, clause: str, limit: int | None = None) -> list[WorkflowExecution]:
         async with self.gate:
-            return [e async for e in self.cases.client.list_workflows(f"{self.base} AND {clause}", page_size=1000)]
+            query = f"{self.base} AND {clause}"
+            return [e async for e in self.cases.client.list_workflows(query, limit=limit, page_size=limit or 1000)]
 
 
 class Ranked:
@@ -116,10 +117,43 @@ class Ranked:
                 continue
             narrow = high <= 0 if low is None else high - low < 1.0
             if inside - below <= LISTABLE or narrow:
+                if narrow and low is not None and (same := await self._all_equal(low, high, inside - below)):
+                    return same
                 return (await self.between(low, high))[rank - below - 1]
-            start = 0.0 if low is None else low
-            step = (high - start) / SPLITS
-            bounds = ([] if low is not None else [start]) + [start + step * i for i in range(1, SPLITS)] + [high]
+            bounds = await self._splits(0.0 if low is None else low, high, low is None)
+
+    async def _splits(self, start: float, high: float, from_zero: bool) -> list[float]:
+        """Bounds that part (start, high]: between whole days when it spans a few (imported
+        decisions fall on whole days: one day's cases are then one part), else equal parts; and
+        half a second either side of one value in it, which isolates values many cases share."""
+        days = (high - start) / DAY
+        if 1 < days <= SPLITS:
+            first = math.floor(start / DAY) * DAY + DAY / 2
+            bounds = [b for b in (first + i * DAY for i in range(SPLITS + 1)) if start < b < high]
+        else:  # within a day, most are likely one value: a few parts, and the sample's
+            parts = 4 if days <= 1 else SPLITS
+            step = (high - start) / parts
+            bounds = [start + step * i for i in range(1, parts)]
+        sample = await self.between_one(start, high)
+        if sample is not None:
+            bounds += [b for b in (sample - 0.5, sample + 0.5) if start < b < high]
+        return sorted({*([start] if from_zero else []), *bounds, high})
+
+    async def between_one(self, low: float, high: float) -> float | None:
+        clause = f"{self.key.name} > {_literal(low)} AND {self.key.name} <= {_literal(high)}"
+        listed = await self.counter.listed(clause, limit=1)
+        local = [v for v in self.extra if low < v <= high]
+        found = [e.typed_search_attributes.get(self.key) for e in listed]
+        values = [float(v) for v in found if v is not None] + local
+        return values[0] if values else None
+
+    async def _all_equal(self, low: float, high: float, inside: int) -> float | None:
+        """The one value all `inside` values in (low, high] share, if they do."""
+        sample = await self.between_one(low, high)
+        if sample is None:
+            return None
+        same = await self.counter.count(f"{self.key.name} = {_literal(sample)}") + self.extra.count(sample)
+        return sample if same == inside else None
 
 
 async def _values(ranked: Ranked, ranks: list[int]) -> dict[int, float]:
@@ -166,7 +200,17 @@ async def _tallies(counter: Counter) -> dict[str, dict[str, int]]:
         within = f"{search.REFERRAL.name} = '{category}'"
         parts[f"referral:{category}"] = {"cases": within} | {
             str(o): f"{within} AND {rf.REFERRAL_OUTCOME.name} = '{o}'" for o in ReferralOutcome}
-    results = await asyncio.gather(*(counter.counts(clauses) for clauses in parts.values()))
+    # Whole sections are often empty (no failure found, nothing referred): one count says so.
+    present = await counter.counts({"failure": f"{search.FAILURE_TYPE.name} IS NOT NULL",
+                                    "referral": f"{search.REFERRAL.name} IS NOT NULL"})
+
+    async def counted(name: str, clauses: dict[str, str]) -> dict[str, int]:
+        section = name.split(":")[0]
+        if section in present and not present[section]:
+            return dict.fromkeys(clauses, 0)
+        return await counter.counts(clauses)
+
+    results = await asyncio.gather(*(counted(name, clauses) for name, clauses in parts.items()))
     return dict(zip(parts, results, strict=True))
 
 
