@@ -167,6 +167,11 @@ class WorkQueue:
             bounds = [now + offset for offset in FROM_NOW]
         else:
             bounds = [start + offset for offset in FIRST_OFFSETS]
+        # Around one case's due from the start too: cases due together are then found in one round.
+        sample, _ = await self._list(scope, 1)
+        if sample and sample[0].next_due is not None:
+            around = sample[0].next_due
+            bounds = sorted({*bounds, *(b for b in (around - TIE / 2, around + TIE / 2) if start is None or b > start)})
         lower: datetime | None = None  # the last bound by which fewer than `need` are due
         while True:
             tallies = await asyncio.gather(*(self._count(f"{scope} AND {key} <= '{_at(b)}'") for b in bounds))
