@@ -43,7 +43,7 @@ SPLITS = 16  # bounds counted at once when narrowing a range
 LISTABLE = 60  # a range holding this many cases or fewer is listed instead of narrowed (a list costs ~1 ms a case)
 # Receipt to decision and confirmation to referral, in seconds: the first bounds tried.
 DAY = 86400.0
-FIRST_BOUNDS = [d * DAY for d in (1, 2, 7, 14, 21, 28, 35, 42, 56, 90, 180, 365, 730, 1825)]
+FIRST_BOUNDS = [d * DAY for d in (1, 7, 14, 21, 28, 35, 56, 90, 180, 365, 1825)]
 
 
 def _literal(value: float) -> str:
@@ -193,8 +193,6 @@ async def _tallies(counter: Counter) -> dict[str, dict[str, int]]:
         "route": by(search.ROUTE, [str(r) for r in Route], none=True),
         "risk": by(search.RISK_LEVEL, [str(r) for r in RiskLevel], none=True),
         "failure": by(search.FAILURE_TYPE, [str(f) for f in FailureType]),
-        "decision": {"total": f"{rf.REPORT_FACTS.name} >= 1", "decided": f"{rf.DECISION_SECONDS.name} IS NOT NULL",
-                     "over_28": f"{rf.DECIDED_OVER_DAYS.name} >= 28", "over_35": f"{rf.DECIDED_OVER_DAYS.name} >= 35"},
     }
     for category in REFERRAL_CATEGORIES:
         within = f"{search.REFERRAL.name} = '{category}'"
@@ -277,13 +275,22 @@ async def visibility_report(cases: CaseClient, query: str, now: datetime, timezo
     """The report on the cases `query` matches (the filters of dvds/cases/queries.py)."""
     counter = Counter(cases, f"{cases.case_query(query)} AND {rf.REPORT_FACTS.name} >= {rf.VERSION}")
     old_query = f"{rf.REPORT_FACTS.name} IS NULL" + (f" AND ({query})" if query else "")
-    tallies, overdue, old = await asyncio.gather(
-        _tallies(counter), _overdue(counter), gather_snapshots(cases, old_query))
+    decision_counts = {"total": f"{rf.REPORT_FACTS.name} >= 1", "decided": f"{rf.DECISION_SECONDS.name} IS NOT NULL",
+                       "over_28": f"{rf.DECIDED_OVER_DAYS.name} >= 28", "over_35": f"{rf.DECIDED_OVER_DAYS.name} >= 35"}
+    old, decision = await asyncio.gather(gather_snapshots(cases, old_query), counter.counts(decision_counts))
     old_report = build_report(old, now, timezone, filters)
-    total = tallies["decision"]["total"] + len(old)
-    referrals = await asyncio.gather(*(
-        _referral(counter, category, tallies[f"referral:{category}"], old, old_report)
-        for category in REFERRAL_CATEGORIES))
+    total = decision["total"] + len(old)
+    tallies_counted = asyncio.ensure_future(_tallies(counter))
+
+    async def referrals() -> list[ReferralFigures | None]:
+        tallies = await tallies_counted
+        return list(await asyncio.gather(*(
+            _referral(counter, category, tallies[f"referral:{category}"], old, old_report)
+            for category in REFERRAL_CATEGORIES)))
+
+    # The decision times' ranges, the tallies and the overdue list at once.
+    times, tallies, overdue, referred = await asyncio.gather(
+        _decision_times(counter, decision, old, old_report, total), tallies_counted, _overdue(counter), referrals())
     failures = {k: v for k, v in tallies["failure"].items() if v}
     return AuditReport(
         generated_at=now,
@@ -293,8 +300,8 @@ async def visibility_report(cases: CaseClient, query: str, now: datetime, timezo
         by_route=_merged(tallies["route"], old_report.by_route),
         by_risk_level=_merged(tallies["risk"], old_report.by_risk_level),
         overdue=sorted(overdue + old_report.overdue, key=lambda c: c.ref),
-        decision_times=await _decision_times(counter, tallies["decision"], old, old_report, total),
+        decision_times=times,
         failures_by_type=_merged(failures, old_report.failures_by_type),
-        referrals=[r for r in referrals if r is not None],
+        referrals=[r for r in referred if r is not None],
         counted_by_snapshot=len(old),
     )
