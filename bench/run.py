@@ -1,4 +1,4 @@
-"""`python -m bench.run [--rows 3582] [--smoke] [--open-cases N] [--cli] [--profile DIR]`
+"""`python -m bench.run [--rows 3582] [--smoke] [--open-cases N] [--cli] [--reads] [--profile DIR]`
 
 One embedded server in a temp DVDS_HOME (its own ports, the SQLite pragmas of `dvds up`);
 workers as subprocesses (their peak memory read from /proc); the bench itself is the
@@ -22,7 +22,7 @@ from typing import Any
 
 from temporalio.client import Client
 
-from bench import cli_startup, open_cases
+from bench import cli_startup, open_cases, reads
 from bench.measure import CpuMeter, Phase, chunks, load_average, machine
 from bench.phases import bare_lifecycle, bare_starts, engine_import, engine_lifecycle, reviews_in, timed_plan
 from bench.profiling import Recording, hottest
@@ -120,7 +120,11 @@ async def main(args: argparse.Namespace) -> int:
     world = make_world(args.home, args.cache)
     await world.server.start()
     try:
-        if args.cli:
+        if args.reads:
+            measured = await reads.run(args, world)
+            print(measured.text())
+            data = measured.as_dict()
+        elif args.cli:
             timed = await cli_startup.run(args, world)
             print(timed.text())
             data = timed.as_dict()
@@ -159,6 +163,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
                         help="instead: start N open cases, then time case show and task list")
     parser.add_argument("--cli", action="store_true",
                         help="instead: time dvds commands as whole processes beside the temporal CLI")
+    parser.add_argument("--reads", action="store_true",
+                        help="instead: import --rows cases, then time the report, lists and pages people read")
     parser.add_argument("--profile", type=Path, help="py-spy the case worker and the importer into this folder")
     parser.add_argument("--json", type=Path, help="also write the figures here as JSON")
     parser.add_argument("--home", type=Path, help="DVDS_HOME to use (default: a temp folder, removed after)")

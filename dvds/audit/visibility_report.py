@@ -39,11 +39,11 @@ from workflows import report_facts as rf
 from workflows import search
 
 CONCURRENT_COUNTS = 12
-SPLITS = 12  # bounds counted at once when narrowing a range
-LISTABLE = 400  # a range holding this many cases or fewer is listed instead of narrowed
+SPLITS = 16  # bounds counted at once when narrowing a range
+LISTABLE = 60  # a range holding this many cases or fewer is listed instead of narrowed (a list costs ~1 ms a case)
 # Receipt to decision and confirmation to referral, in seconds: the first bounds tried.
 DAY = 86400.0
-FIRST_BOUNDS = [d * DAY for d in (1, 2, 7, 14, 21, 28, 35, 42, 56, 90, 180, 365, 730, 1825)]
+FIRST_BOUNDS = [d * DAY for d in (1, 7, 14, 21, 28, 35, 56, 90, 180, 365, 1825)]
 
 
 def _literal(value: float) -> str:
@@ -69,9 +69,10 @@ class Counter:
         values = await asyncio.gather(*(self.count(c) for c in clauses.values()))
         return dict(zip(clauses, values, strict=True))
 
-    async def listed(self, clause: str) -> list[WorkflowExecution]:
+    async def listed(self, clause: str, limit: int | None = None) -> list[WorkflowExecution]:
         async with self.gate:
-            return [e async for e in self.cases.client.list_workflows(f"{self.base} AND {clause}", page_size=1000)]
+            query = f"{self.base} AND {clause}"
+            return [e async for e in self.cases.client.list_workflows(query, limit=limit, page_size=limit or 1000)]
 
 
 class Ranked:
@@ -82,10 +83,13 @@ class Ranked:
         self.counter = counter
         self.key = key
         self.extra = sorted(extra)
+        self._tallies: dict[float, asyncio.Future[int]] = {}
 
     async def at_most(self, bound: float) -> int:
-        local = sum(1 for v in self.extra if v <= bound)
-        return await self.counter.count(f"{self.key.name} <= {_literal(bound)}") + local
+        """How many are <= bound; asked once per bound, however many ranks are looked for."""
+        if bound not in self._tallies:
+            self._tallies[bound] = asyncio.ensure_future(self.counter.count(f"{self.key.name} <= {_literal(bound)}"))
+        return await self._tallies[bound] + sum(1 for v in self.extra if v <= bound)
 
     async def between(self, low: float | None, high: float) -> list[float]:
         """The values in (low, high]."""
@@ -113,10 +117,43 @@ class Ranked:
                 continue
             narrow = high <= 0 if low is None else high - low < 1.0
             if inside - below <= LISTABLE or narrow:
+                if narrow and low is not None and (same := await self._all_equal(low, high, inside - below)):
+                    return same
                 return (await self.between(low, high))[rank - below - 1]
-            start = 0.0 if low is None else low
-            step = (high - start) / SPLITS
-            bounds = ([] if low is not None else [start]) + [start + step * i for i in range(1, SPLITS)] + [high]
+            bounds = await self._splits(0.0 if low is None else low, high, low is None)
+
+    async def _splits(self, start: float, high: float, from_zero: bool) -> list[float]:
+        """Bounds that part (start, high]: between whole days when it spans a few (imported
+        decisions fall on whole days: one day's cases are then one part), else equal parts; and
+        half a second either side of one value in it, which isolates values many cases share."""
+        days = (high - start) / DAY
+        if 1 < days <= SPLITS:
+            first = math.floor(start / DAY) * DAY + DAY / 2
+            bounds = [b for b in (first + i * DAY for i in range(SPLITS + 1)) if start < b < high]
+        else:  # within a day, most are likely one value: a few parts, and the sample's
+            parts = 4 if days <= 1 else SPLITS
+            step = (high - start) / parts
+            bounds = [start + step * i for i in range(1, parts)]
+        sample = await self.between_one(start, high)
+        if sample is not None:
+            bounds += [b for b in (sample - 0.5, sample + 0.5) if start < b < high]
+        return sorted({*([start] if from_zero else []), *bounds, high})
+
+    async def between_one(self, low: float, high: float) -> float | None:
+        clause = f"{self.key.name} > {_literal(low)} AND {self.key.name} <= {_literal(high)}"
+        listed = await self.counter.listed(clause, limit=1)
+        local = [v for v in self.extra if low < v <= high]
+        found = [e.typed_search_attributes.get(self.key) for e in listed]
+        values = [float(v) for v in found if v is not None] + local
+        return values[0] if values else None
+
+    async def _all_equal(self, low: float, high: float, inside: int) -> float | None:
+        """The one value all `inside` values in (low, high] share, if they do."""
+        sample = await self.between_one(low, high)
+        if sample is None:
+            return None
+        same = await self.counter.count(f"{self.key.name} = {_literal(sample)}") + self.extra.count(sample)
+        return sample if same == inside else None
 
 
 async def _values(ranked: Ranked, ranks: list[int]) -> dict[int, float]:
@@ -156,14 +193,22 @@ async def _tallies(counter: Counter) -> dict[str, dict[str, int]]:
         "route": by(search.ROUTE, [str(r) for r in Route], none=True),
         "risk": by(search.RISK_LEVEL, [str(r) for r in RiskLevel], none=True),
         "failure": by(search.FAILURE_TYPE, [str(f) for f in FailureType]),
-        "decision": {"total": f"{rf.REPORT_FACTS.name} >= 1", "decided": f"{rf.DECISION_SECONDS.name} IS NOT NULL",
-                     "over_28": f"{rf.DECIDED_OVER_DAYS.name} >= 28", "over_35": f"{rf.DECIDED_OVER_DAYS.name} >= 35"},
     }
     for category in REFERRAL_CATEGORIES:
         within = f"{search.REFERRAL.name} = '{category}'"
         parts[f"referral:{category}"] = {"cases": within} | {
             str(o): f"{within} AND {rf.REFERRAL_OUTCOME.name} = '{o}'" for o in ReferralOutcome}
-    results = await asyncio.gather(*(counter.counts(clauses) for clauses in parts.values()))
+    # Whole sections are often empty (no failure found, nothing referred): one count says so.
+    present = await counter.counts({"failure": f"{search.FAILURE_TYPE.name} IS NOT NULL",
+                                    "referral": f"{search.REFERRAL.name} IS NOT NULL"})
+
+    async def counted(name: str, clauses: dict[str, str]) -> dict[str, int]:
+        section = name.split(":")[0]
+        if section in present and not present[section]:
+            return dict.fromkeys(clauses, 0)
+        return await counter.counts(clauses)
+
+    results = await asyncio.gather(*(counted(name, clauses) for name, clauses in parts.items()))
     return dict(zip(parts, results, strict=True))
 
 
@@ -230,13 +275,22 @@ async def visibility_report(cases: CaseClient, query: str, now: datetime, timezo
     """The report on the cases `query` matches (the filters of dvds/cases/queries.py)."""
     counter = Counter(cases, f"{cases.case_query(query)} AND {rf.REPORT_FACTS.name} >= {rf.VERSION}")
     old_query = f"{rf.REPORT_FACTS.name} IS NULL" + (f" AND ({query})" if query else "")
-    tallies, overdue, old = await asyncio.gather(
-        _tallies(counter), _overdue(counter), gather_snapshots(cases, old_query))
+    decision_counts = {"total": f"{rf.REPORT_FACTS.name} >= 1", "decided": f"{rf.DECISION_SECONDS.name} IS NOT NULL",
+                       "over_28": f"{rf.DECIDED_OVER_DAYS.name} >= 28", "over_35": f"{rf.DECIDED_OVER_DAYS.name} >= 35"}
+    old, decision = await asyncio.gather(gather_snapshots(cases, old_query), counter.counts(decision_counts))
     old_report = build_report(old, now, timezone, filters)
-    total = tallies["decision"]["total"] + len(old)
-    referrals = await asyncio.gather(*(
-        _referral(counter, category, tallies[f"referral:{category}"], old, old_report)
-        for category in REFERRAL_CATEGORIES))
+    total = decision["total"] + len(old)
+    tallies_counted = asyncio.ensure_future(_tallies(counter))
+
+    async def referrals() -> list[ReferralFigures | None]:
+        tallies = await tallies_counted
+        return list(await asyncio.gather(*(
+            _referral(counter, category, tallies[f"referral:{category}"], old, old_report)
+            for category in REFERRAL_CATEGORIES)))
+
+    # The decision times' ranges, the tallies and the overdue list at once.
+    times, tallies, overdue, referred = await asyncio.gather(
+        _decision_times(counter, decision, old, old_report, total), tallies_counted, _overdue(counter), referrals())
     failures = {k: v for k, v in tallies["failure"].items() if v}
     return AuditReport(
         generated_at=now,
@@ -246,8 +300,8 @@ async def visibility_report(cases: CaseClient, query: str, now: datetime, timezo
         by_route=_merged(tallies["route"], old_report.by_route),
         by_risk_level=_merged(tallies["risk"], old_report.by_risk_level),
         overdue=sorted(overdue + old_report.overdue, key=lambda c: c.ref),
-        decision_times=await _decision_times(counter, tallies["decision"], old, old_report, total),
+        decision_times=times,
         failures_by_type=_merged(failures, old_report.failures_by_type),
-        referrals=[r for r in referrals if r is not None],
+        referrals=[r for r in referred if r is not None],
         counted_by_snapshot=len(old),
     )

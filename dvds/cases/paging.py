@@ -24,9 +24,10 @@ from states.record import ReviewPriority
 from workflows import search
 
 PRIORITIES: list[str | None] = [*sorted(str(p) for p in ReviewPriority), None]
-LISTABLE = 400
+LISTABLE = 100  # listing costs about a millisecond a case; a count a few, whatever it counts
 SPLITS = 12
 DAY = timedelta(days=1)
+TIE = timedelta(seconds=1)  # cases due within this of each other are paged in the server's order
 FIRST_OFFSETS = [timedelta(seconds=1), timedelta(hours=1), DAY, 3 * DAY, 7 * DAY, 14 * DAY, 30 * DAY,
                  90 * DAY, 365 * DAY, 3650 * DAY]
 FROM_NOW = [-3650 * DAY, -365 * DAY, -30 * DAY, -7 * DAY, -DAY, timedelta(0), DAY, 7 * DAY, 30 * DAY,
@@ -101,16 +102,37 @@ class WorkQueue:
 
     async def page(self, size: int, token: str | None = None) -> Page:
         cursor = Cursor.decode(token)
-        total, (cases, after) = await asyncio.gather(self.cases.count_cases(self.query), self._fill(cursor, size))
-        return Page(cases, total, after.encode() if after is not None else None)
+        # One count per priority: the total, and which priorities have cases left to page through.
+        counts = await asyncio.gather(*(self._count(_priority(b)) for b in range(len(PRIORITIES))))
+        cases, after = await self._fill(cursor, size, list(counts))
+        return Page(cases, sum(counts), after.encode() if after is not None else None)
 
-    async def _fill(self, cursor: Cursor, size: int) -> tuple[list[CaseListing], Cursor | None]:
+    async def _fill(self, cursor: Cursor, size: int, counts: list[int]) -> tuple[list[CaseListing], Cursor | None]:
         rows: list[CaseListing] = []
         current = cursor
         while current.bucket < len(PRIORITIES) and len(rows) < size:
-            got, current = await self._step(current, size - len(rows))
+            if not counts[current.bucket]:
+                current = Cursor(current.bucket + 1)
+                continue
+            fresh = current == Cursor(current.bucket)
+            if fresh and counts[current.bucket] <= LISTABLE:
+                got, current = await self._whole(current, size - len(rows))
+            else:
+                got, current = await self._step(current, size - len(rows))
             rows += got
         return rows, current if current.bucket < len(PRIORITIES) else None
+
+    async def _whole(self, cursor: Cursor, need: int) -> tuple[list[CaseListing], Cursor]:
+        """A priority small enough to list at once, sorted: the first `need` of it."""
+        got, _ = await self._list(_priority(cursor.bucket), LISTABLE + need)
+        due = sorted((c for c in got if c.next_due is not None), key=_order)
+        taken = due[:need]
+        if len(taken) < len(due):
+            last = taken[-1]
+            assert last.next_due is not None
+            return taken, Cursor(bucket=cursor.bucket, due=_at(last.next_due), ref=last.ref)
+        # Those with no deadline come last, in the server's order, as in any other priority.
+        return taken, Cursor(cursor.bucket, no_due=True) if len(due) < len(got) else Cursor(cursor.bucket + 1)
 
     async def _step(self, cursor: Cursor, need: int) -> tuple[list[CaseListing], Cursor]:
         """Up to `need` cases from the cursor within its priority, and where to go on."""
@@ -145,6 +167,11 @@ class WorkQueue:
             bounds = [now + offset for offset in FROM_NOW]
         else:
             bounds = [start + offset for offset in FIRST_OFFSETS]
+        # Around one case's due from the start too: cases due together are then found in one round.
+        sample, _ = await self._list(scope, 1)
+        if sample and sample[0].next_due is not None:
+            around = sample[0].next_due
+            bounds = sorted({*bounds, *(b for b in (around - TIE / 2, around + TIE / 2) if start is None or b > start)})
         lower: datetime | None = None  # the last bound by which fewer than `need` are due
         while True:
             tallies = await asyncio.gather(*(self._count(f"{scope} AND {key} <= '{_at(b)}'") for b in bounds))
@@ -160,7 +187,7 @@ class WorkQueue:
             if inside <= LISTABLE:
                 return await self._listed(cursor, scope, need, end)
             first = lower if lower is not None else end - 3650 * DAY
-            if end - first < timedelta(seconds=1):
+            if end - first <= TIE:
                 # Many cases due at practically the same moment: those before, then these in the server's order.
                 head: list[CaseListing] = []
                 if lower is not None:
@@ -170,6 +197,13 @@ class WorkQueue:
                 return head + got, after
             step = (end - first) / SPLITS
             bounds = [first + step * i for i in range(1, SPLITS)] + [end]
+            # One case of the window, and a second around its due: an import leaves hundreds due
+            # at the same moment, found this way at once instead of by halving down to it.
+            window = f"{scope} AND {key} > '{_at(first)}' AND {key} <= '{_at(end)}'"
+            sample, _ = await self._list(window, 1)
+            if sample and sample[0].next_due is not None:
+                around = sample[0].next_due
+                bounds = sorted({*bounds, *(b for b in (around - TIE / 2, around + TIE / 2) if first < b < end)})
 
     async def _listed(
         self, cursor: Cursor, scope: str, need: int, end: datetime | None
