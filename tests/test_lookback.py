@@ -3,12 +3,15 @@ cases each get one linked look-back review at the top of the queue; closed ones 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
+from dvds.audit.report import build_report, gather_snapshots, report_rows
+from dvds.cases.client import CaseClient
+from dvds.settings import Settings
 from states.machine import CaseState
 from states.record import CaseSnapshot, HistoricalDecision, HistoricalFacts, ReviewPriority, SubjectHistory
 from states.roles import Task
@@ -101,3 +104,16 @@ class TestLookBack:
                 return [n.subject for n in recorder.notices if n.to == "accountable:professional_standards"]
 
             assert await eventually(alerted, what="the alert") == ["DVDS: staff DM300 has 2 confirmed failures"]
+
+            await submit(client.get_workflow_handle(f"{closed.id}.LB"), Task.review, "RV500")
+            cases = CaseClient(client, Settings(home=tmp_path))
+            report = build_report(await gather_snapshots(cases, f"TaskQueue = '{queue}'"), datetime.now(UTC),
+                                  "Europe/London", {})
+            by_staff = {m.staff_id: m for m in report.staff}
+            assert sorted(by_staff) == ["DM300", "DUAL4", "R100"]
+            dm = by_staff["DM300"]
+            assert (dm.confirmed_failures, dm.look_backs, dm.look_backs_open, dm.look_backs_clear, dm.alert) == (
+                2, 5, 4, 1, True)
+            assert (by_staff["R100"].confirmed_failures, by_staff["R100"].look_backs, by_staff["R100"].alert) == (
+                1, 3, False)
+            assert ("staff:DM300", "alert", "True") in report_rows(report)
