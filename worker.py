@@ -28,12 +28,14 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.archive import ArchiveActivities
 from activities.iopc import FileOutboxGateway, IopcActivities, IopcGateway
 from activities.iopc_http import HttpIopcGateway
+from activities.lookback import LookBackActivities
 from activities.notifications import LogNotifier, NotificationActivities, Notifier
 from activities.sent_log import OnceNotifier, SentLog
 from activities.smtp import SmtpNotifier
 from activities.start_proof import StartProofActivities
 from dvds import logs
 from dvds.audit.archiving import archive_closed_cases
+from dvds.cases.lookback import ServerLookBackOpener
 from dvds.connection.client import connect
 from dvds.connection.keys import KeysError, load_keys
 from dvds.connection.worker_codec import worker_client
@@ -97,7 +99,8 @@ def activities_for(settings: Settings) -> Sequence[Callable[..., Any]]:
         gateway = HttpIopcGateway(settings.iopc.endpoint, token)
     notifications = NotificationActivities(notifier)
     iopc = IopcActivities(gateway)
-    return [notifications.notify_task_waiting, notifications.escalate, iopc.refer_to_iopc]
+    return [notifications.notify_task_waiting, notifications.escalate, iopc.refer_to_iopc,
+            notifications.alert_professional_standards]
 
 
 def build_worker(
@@ -126,14 +129,18 @@ def build_worker(
     # appended dict of workflow or activity info would only repeat them.
     workflow.logger.workflow_info_on_message = False
     activity.logger.activity_info_on_message = False
+    queue = task_queue or settings.task_queue
+    # A confirmed failure's look-backs are cases started through the client, as the archive reads through it.
+    look_backs = LookBackActivities(ServerLookBackOpener(client, settings, queue))
     return Worker(
         worker_client(client, partial(load_keys, settings)),
-        task_queue=task_queue or settings.task_queue,
+        task_queue=queue,
         workflows=[CaseWorkflow, ArchiveWorkflow, ClaimBoardWorkflow, OrganisationalReferralWorkflow],
         activities=[
             *(channels if channels is not None else activities_for(settings)),
             *archiving,
             StartProofActivities(gate.proof_refusal).check_start_proof,
+            look_backs.open_look_backs,
         ],
         # The counter first, so it sees the payload and staff gates' refusals as well as the case's own.
         interceptors=[

@@ -20,6 +20,7 @@ import structlog
 from pydantic import BaseModel
 from temporalio import activity
 
+from states.lookback import StaffAlert
 from states.messages import Escalation, TaskWaiting
 
 logger = structlog.get_logger()
@@ -97,5 +98,21 @@ class NotificationActivities:
                     f"({escalation.due.isoformat()}). You are accountable as {escalation.notify}."
                 ),
                 idempotency_key=escalation.idempotency_key,
+            )
+        )
+
+    @activity.defn
+    async def alert_professional_standards(self, alert: StaffAlert) -> None:
+        """A member of staff with several confirmed failures: ids and counts only."""
+        await self._send_once(
+            Notice(
+                to="accountable:professional_standards",
+                subject=f"DVDS: staff {alert.staff_id} has {alert.confirmed_failures} confirmed failures",
+                body=(
+                    f"Staff id {alert.staff_id} made the decision or did the research on {alert.confirmed_failures} "
+                    f"cases with a confirmed failure, the latest {alert.latest_failure}. Their other cases have "
+                    "look-back reviews at the top of the reviewers' queue."
+                ),
+                idempotency_key=f"staff-alert:{alert.staff_id}:{alert.confirmed_failures}",
             )
         )

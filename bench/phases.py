@@ -7,7 +7,8 @@ whose load moves.
 - bare starts / engine import: N workflow starts, each running one activity.
 - bare lifecycle / engine lifecycle: one update a case; a case with a failure takes two
   updates and three more activities (the engine: confirmation notice, IOPC referral,
-  remedial-disclosure notice).
+  remedial-disclosure notice), or one for a failure the referral policy does not refer
+  (administrative: the confirmation notice, then closed).
 """
 
 from __future__ import annotations
@@ -27,12 +28,14 @@ from bench.bare import BareWorkflow
 from bench.measure import Phase, each_bounded, timed
 from bench.worker_handle import WorkerProcess
 from dvds.cases.client import CaseClient
+from dvds.importer.campaign import Finding, review_finding
 from dvds.importer.export import Plan, plan_import
 from dvds.importer.rows import ImportRow, RowContext
 from dvds.importer.run import run_import, tally_for
 from states.policy import DeadlinePolicy
-from states.record import Actor, ReviewPriority
+from states.record import Actor
 from states.roles import Role, Task
+from states.submissions import FailureType
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "tasks"
 ACTIVITIES_PER_FAILURE = 3
@@ -43,7 +46,16 @@ CONFIRMERS = [f"PS{n}" for n in range(601, 605)]
 @dataclass(frozen=True)
 class Review:
     ref: str
-    failure: bool
+    finding: Finding | None
+
+    @property
+    def failure(self) -> bool:
+        return self.finding is not None
+
+    @property
+    def referred(self) -> bool:
+        """Referred by the default policy: every failure but an administrative one."""
+        return self.finding is not None and self.finding.failure_type is not FailureType.administrative
 
 
 def staff_directory() -> dict[str, Any]:
@@ -63,7 +75,8 @@ def example(name: str) -> dict[str, Any]:
 def activities_for(reviews: list[Review]) -> tuple[int, int]:
     """(updates, activities) the lifecycle of these reviews makes."""
     failures = sum(r.failure for r in reviews)
-    return len(reviews) + failures, ACTIVITIES_PER_FAILURE * failures
+    referred = sum(r.referred for r in reviews)
+    return len(reviews) + failures, ACTIVITIES_PER_FAILURE * referred + (failures - referred)
 
 
 async def visible(client: Client, query: str, count: int, within: float) -> None:
@@ -87,12 +100,14 @@ def plan(export: bytes, policy: DeadlinePolicy) -> Plan:
 
 
 def reviews_in(rows: list[ImportRow]) -> list[Review]:
-    """One review a row; the possible failures to disclose (about 1%) are confirmed failures."""
-    failing = {r.case_ref for r in rows
-               if r.case.historical and r.case.historical.priority is ReviewPriority.possible_failure_to_disclose}
-    # At least one failure, so a small run still exercises the referral.
-    failing = failing or {rows[0].case_ref}
-    return [Review(r.case_ref, r.case_ref in failing) for r in rows]
+    """One review a row, finding what dvds.importer.campaign.review_finding finds (the possible
+    failures to disclose, about 1% of a demo export; a campaign profile's planted failures);
+    every failure found is confirmed."""
+    found = [Review(r.case_ref, review_finding(r.case.historical) if r.case.historical else None) for r in rows]
+    if not any(r.failure for r in found):
+        # At least one failure, so a small run still exercises the referral.
+        found[0] = Review(found[0].ref, Finding(FailureType.service, False))
+    return found
 
 
 def timed_plan(export: bytes, policy: DeadlinePolicy, phase: Phase) -> Plan:
@@ -129,14 +144,17 @@ async def engine_lifecycle(cases: CaseClient, reviews: list[Review], worker: Wor
     async def review(case: Review) -> None:
         n = int(case.ref.rsplit("-", 1)[-1])
         reviewer = Actor(id=REVIEWERS[n % len(REVIEWERS)], role=Role.reviewer)
-        snap = await timed(phase.latencies, cases.complete(case.ref, Task.review, reviewer,
-                                                             failure if case.failure else no_failure))
+        found = case.finding
+        submitted = no_failure if found is None else {
+            **failure, "failure_type": str(found.failure_type), "harm_occurred": found.harm_occurred}
+        snap = await timed(phase.latencies, cases.complete(case.ref, Task.review, reviewer, submitted))
         if not case.failure:
             assert snap.state == "closed", f"{case.ref} is {snap.state} after its review"
             return
         confirmer = Actor(id=CONFIRMERS[n % len(CONFIRMERS)], role=Role.professional_standards)
         snap = await timed(phase.latencies, cases.complete(case.ref, Task.failure_confirmation, confirmer, confirmed))
-        assert snap.state == "referred", f"{case.ref} is {snap.state} after confirmation"
+        expected = "referred" if case.referred else "closed"
+        assert snap.state == expected, f"{case.ref} is {snap.state} after confirmation"
 
     began = time.perf_counter()
     await each_bounded(reviews, concurrency, review)

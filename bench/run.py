@@ -31,13 +31,18 @@ from bench.setup import BARE_QUEUE, CASE_QUEUE, BenchWorld, make_world
 from bench.worker_handle import WorkerProcess, worker_env
 from dvds.cases.client import CaseClient
 from dvds.connection.client import connect
+from dvds.importer.campaign import PROFILES, write_campaign_export
 from dvds.importer.demo_data import write_demo_export
+from states.submissions import FailureType
 
 
-def demo_export(rows: int, seed: int, prefix: str = "BENCH") -> bytes:
-    """What `dvds demo-data --rows N --seed S` writes."""
+def demo_export(rows: int, seed: int, prefix: str = "BENCH", campaign: str | None = None) -> bytes:
+    """What `dvds demo-data --rows N --seed S` (or `--profile NAME`) writes."""
     out = io.StringIO(newline="")
-    write_demo_export(out, rows, seed, prefix)
+    if campaign is not None:
+        write_campaign_export(out, PROFILES[campaign], seed, prefix)
+    else:
+        write_demo_export(out, rows, seed, prefix)
     return out.getvalue().encode()
 
 
@@ -52,6 +57,9 @@ async def outcome(client: Client, world: BenchWorld, cases: int, within: float) 
             break
         await asyncio.sleep(0.5)
     counts["iopc_outbox_files"] = len(list(world.settings.outbox.glob("*.json")))
+    for failure_type in FailureType:
+        counts[f"failures_{failure_type}"] = (await client.count_workflows(
+            f"WorkflowType = 'CaseWorkflow' AND DvdsFailureType = '{failure_type}'")).count
     return counts
 
 
@@ -69,7 +77,7 @@ async def campaign(args: argparse.Namespace, world: BenchWorld) -> Report:
     """Engine and bare in alternating chunks (bare first, then engine first, ...), so a
     change in the machine's load falls on both alike."""
     report = Report(args.rows, args.concurrency, machine(), load_average())
-    export = demo_export(args.rows, args.seed)
+    export = demo_export(args.rows, args.seed, campaign=args.campaign)
     address = world.server.address
     cases = CaseClient(await connect(world.settings, address, world.keys), world.settings, signer=world.signer)
     plain = await Client.connect(address)
@@ -159,6 +167,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--cache", type=int,
                         help="max_cached_workflows of both workers (default: DVDS_MAX_CACHED_CASES, 1000)")
     parser.add_argument("--smoke", action="store_true", help="20 rows: checks the bench works, measures nothing")
+    parser.add_argument("--campaign", choices=sorted(PROFILES),
+                        help="the export a review profile writes (dvds demo-data --profile), its rows and failures")
     parser.add_argument("--open-cases", type=int, default=0, metavar="N",
                         help="instead: start N open cases, then time case show and task list")
     parser.add_argument("--cli", action="store_true",
@@ -171,6 +181,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the temp DVDS_HOME (server log, worker logs)")
     parser.add_argument("--phase-timeout", type=float, default=1800, help="seconds a phase may take")
     args = parser.parse_args(argv)
+    if args.campaign:
+        args.rows = PROFILES[args.campaign].rows
     if args.smoke:
         args.rows = 20
         args.chunk = 10

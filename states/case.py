@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from states.deadlines import DeadlineBook
 from states.historical import imported_path
+from states.lookback import staff_on
 from states.machine import (
     FINAL_STATES,
     OPEN_BEFORE_OUTCOME,
@@ -62,6 +63,7 @@ class Case(CaseRules):
         self.transitions: list[TransitionRecord] = []
         self.referral: Referral | None = None
         self.deadlines = DeadlineBook(policy)
+        self.look_backs_opened: int | None = None  # set once a confirmed failure's look-backs are opened
         initial = CaseState.received
         if start.historical is not None:
             initial = self._import_history(start)
@@ -160,7 +162,20 @@ class Case(CaseRules):
             failure_type=review.failure_type if review and review.failure_found else None,
             referral=self.referral,
             priority=self.start.historical.priority if self.start.historical else None,
+            staff=self.staff_ids(),
+            failure_confirmed=self.failure_confirmed_on_case(),
+            look_back=self.start.look_back,
+            look_backs_opened=self.look_backs_opened,
         )
+
+    def staff_ids(self) -> list[str]:
+        """Who made the decision or did the research on this case. A look-back's imported record
+        is the looked-at case's: its staff are not the look-back's own."""
+        return staff_on(self.tasks, None if self.start.look_back else self.start.historical)
+
+    def failure_confirmed_on_case(self) -> bool:
+        confirmation = self._last(Task.failure_confirmation)
+        return confirmation is not None and bool(confirmation.submission["confirmed"])
 
     # ---- tasks ---------------------------------------------------------------
 

@@ -37,8 +37,9 @@ class SubjectHistory(StrEnum):
 
 
 class ReviewPriority(StrEnum):
-    """The historical review queue's order: 1 first."""
+    """The review queue's order: 0 first."""
 
+    look_back = "0-look-back"  # a case of a member of staff with a confirmed failure (states/lookback.py)
     possible_failure_to_disclose = "1-possible-failure-to-disclose"
     late_or_no_decision = "2-late-or-no-decision"
     routine = "3-routine"
@@ -64,6 +65,17 @@ class HistoricalFacts(Record):
     subject_has_relevant_history: SubjectHistory
     notes: str | None = None
     priority: ReviewPriority
+    decided_by: str | None = Field(default=None, description="Staff id of who made the decision, if recorded")
+    researched_by: str | None = Field(default=None, description="Staff id of who did the research, if recorded")
+
+
+class LookBack(Record):
+    """What a look-back review looks at, and why."""
+
+    of_case: str = Field(description="The case looked back at (its history stays its own)")
+    failure: str = Field(description="The case whose confirmed failure opened this look-back")
+    staff_ids: list[str] = Field(description="Whose decisions or research are looked at")
+    opened_at: datetime
 
 
 class CaseInput(Record):
@@ -88,6 +100,7 @@ class CaseInput(Record):
     proof: Envelope | None = Field(
         default=None, description="started_by's signature over the application (states/admission.py: when required)"
     )
+    look_back: LookBack | None = Field(default=None, description="Set on a look-back review (states/lookback.py)")
 
 
 class TaskRecord(Record):
@@ -167,6 +180,10 @@ class CaseSnapshot(BaseModel):
     referral: Referral | None = None
     priority: ReviewPriority | None = None
     linked_cases: list[str] = Field(default_factory=list)
+    staff: list[str] = Field(default_factory=list, description="Staff ids who made the decision or did the research")
+    failure_confirmed: bool = False
+    look_back: LookBack | None = None
+    look_backs_opened: int | None = Field(default=None, description="Set by the confirmation of a failure")
 
 
 class CaseResume(Record):
@@ -180,6 +197,7 @@ class CaseResume(Record):
     deadlines: list[Deadline]
     referral: Referral | None = None
     safeguarding_since: datetime | None = Field(default=None, description="When a safeguarding contact became owed")
+    look_backs_opened: int | None = None
     notified: list[str] = Field(default_factory=list, description="'task:transitions' notices already sent")
 
 

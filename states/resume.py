@@ -22,6 +22,7 @@ def carried(case: Case, notified: set[tuple[str, str]]) -> CaseInput:
         deadlines=case.deadlines.all(),
         referral=case.referral,
         safeguarding_since=case.safeguarding_since,
+        look_backs_opened=case.look_backs_opened,
         notified=sorted(f"{task}:{count}" for task, count in notified),
     )
     return case.start.model_copy(update={"resume": resume, "received_at": case.received_at, "policy": case.policy})
@@ -42,6 +43,7 @@ def rebuilt(start: CaseInput, policy: DeadlinePolicy, now: datetime) -> tuple[Ca
     case.transitions = list(resume.transitions)
     case.referral = resume.referral
     case.safeguarding_since = resume.safeguarding_since
+    case.look_backs_opened = resume.look_backs_opened
     case.deadlines.restore(resume.deadlines)
     notified = {(key.rsplit(":", 1)[0], key.rsplit(":", 1)[1]) for key in resume.notified}
     return case, notified

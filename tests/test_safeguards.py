@@ -84,13 +84,13 @@ class TestCountersignature:
 
 
     def test_historical_decline_with_relevant_history_is_reviewed_first(self) -> None:
-        """Imported as declined though the subject had relevant history: the review queue's top priority."""
+        """Imported as declined despite relevant history: the import's top priority (only look-backs come first)."""
         from states.historical import review_priority
         from states.record import HistoricalDecision, ReviewPriority, SubjectHistory
 
         first = review_priority(HistoricalDecision.declined, SubjectHistory.yes, 10, disclosure_delivered=False)
         assert first is ReviewPriority.possible_failure_to_disclose
-        assert sorted(ReviewPriority)[0] is first
+        assert sorted(ReviewPriority)[:2] == [ReviewPriority.look_back, first]
 
 
 class TestRetriage:

@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from states.resume import carried, rebuilt
     from states.roles import TASK_ROLE, Task
     from states.tasks import TASK_MODEL, TaskRefused
-    from workflows import report_facts, safeguards, search
+    from workflows import lookback, report_facts, safeguards, search
     from workflows.calendar import case_policy
     from workflows.incidents import refer, report_incident, send_notice
     from workflows.payload_gate import end_refused
@@ -126,8 +126,16 @@ class CaseWorkflow:
         for task in Task:
             workflow.set_update_handler(str(task), self._handler(task), validator=self._validator(task))
 
-    def _handler(self, task: Task) -> Callable[[Any], CaseSnapshot]:
+    def _handler(self, task: Task) -> Callable[[Any], Any]:
+        if task is Task.failure_confirmation:
+            return self._confirm
         return lambda submitted: self._apply(task, submitted)
+
+    async def _confirm(self, raw: Any) -> CaseSnapshot:
+        """A confirmed failure opens its look-backs before the confirmation returns (workflows/lookback.py)."""
+        self._apply(Task.failure_confirmation, raw)
+        await lookback.after_confirmation(self.case)
+        return self.case.snapshot(workflow.now())
 
     def _validator(self, task: Task) -> Callable[[Any], None]:
         return lambda submitted: self._check(task, submitted)
@@ -274,6 +282,8 @@ class CaseWorkflow:
         wanted = search.wanted(snapshot, self.case.start.subject_keys)
         if workflow.patched(REFERRAL_DUE_ATTRIBUTE):  # a run begun before it never carries it
             wanted.append(search.referral_due(snapshot))
+        if workflow.patched(lookback.STAFF_ATTRIBUTE):
+            wanted.append(search.staff(snapshot))
         if self._report_facts.now():
             wanted += report_facts.wanted(snapshot, self.case.policy.timezone, workflow.now())
         updates = [

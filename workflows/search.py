@@ -31,6 +31,10 @@ REFUSED = "refused"
 # When the IOPC referral is due, while it is not yet filed (unset once filed): the metrics
 # count referrals pending and past their limit from it.
 REFERRAL_DUE = SearchAttributeKey.for_datetime("DvdsReferralDue")
+# Staff ids who made the decision or did the research (ids only), space-separated: a confirmed
+# failure's look-back finds that person's other cases by it (states/lookback.py). Text, matched
+# word by word: the dev server takes at most three keyword lists, and the case has them.
+STAFF = SearchAttributeKey.for_text("DvdsStaff")
 
 ALL: tuple[SearchAttributeKey, ...] = (
     STATE,
@@ -48,6 +52,7 @@ ALL: tuple[SearchAttributeKey, ...] = (
     REFERRAL,
     REFERRAL_DUE,
     *report_facts.KEYS,
+    STAFF,
 )
 
 
@@ -93,6 +98,11 @@ def referral_due(snapshot: CaseSnapshot) -> tuple[SearchAttributeKey[Any], Any]:
     """When the referral not yet filed is due; None (unset) when there is none to file."""
     due = next((d.due for d in snapshot.deadlines if d.name == "iopc_referral" and d.open), None)
     return REFERRAL_DUE, due
+
+
+def staff(snapshot: CaseSnapshot) -> tuple[SearchAttributeKey[Any], Any]:
+    """Who decided or researched; None (unset) until someone has."""
+    return STAFF, " ".join(snapshot.staff) or None
 
 
 def initial(snapshot: CaseSnapshot, subject_keys: list[str]) -> TypedSearchAttributes:

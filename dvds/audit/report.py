@@ -19,7 +19,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from dvds.audit.staff_report import StaffFigures, staff_figures
 from dvds.cases.client import CaseClient
+from states.organisational_referral import OrganisationalReferral
 from states.record import CaseSnapshot
 from states.report_facts import OVER_28, OVER_35, decided_at
 
@@ -68,6 +70,8 @@ class AuditReport(BaseModel):
     counted_by_snapshot: int = Field(
         default=0, description="Cases read one by one: no report facts (ended before them, or not woken since)"
     )
+    staff: list[StaffFigures] = Field(default_factory=list, description="Failures and look-backs per staff id")
+    organisational_referrals: list[OrganisationalReferral] = Field(default_factory=list)
 
 
 def _days(seconds: float) -> float:
@@ -145,6 +149,7 @@ def build_report(snapshots: list[CaseSnapshot], now: datetime, timezone: str, fi
         decision_times=_decision_times(snapshots, timezone),
         failures_by_type=_counts(str(s.failure_type) for s in snapshots if s.failure_type),
         referrals=_referrals(snapshots, now),
+        staff=staff_figures(snapshots),
     )
 
 
@@ -173,4 +178,10 @@ def report_rows(report: AuditReport) -> list[tuple[str, str, str]]:
     for referral in report.referrals:
         rows += [(f"referral:{referral.category}", key, "" if value is None else str(value))
                  for key, value in referral.model_dump(exclude={"category"}).items()]
+    for member in report.staff:
+        rows += [(f"staff:{member.staff_id}", key, str(value))
+                 for key, value in member.model_dump(exclude={"staff_id"}).items()]
+    for organisational in report.organisational_referrals:
+        rows.append((f"referral:{organisational.category}", organisational.ref,
+                     f"{organisational.iopc_reference}: {' '.join(organisational.cases)}"))
     return rows

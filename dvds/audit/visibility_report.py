@@ -28,10 +28,11 @@ from dvds.audit.report import (
     build_report,
     gather_snapshots,
 )
+from dvds.audit.staff_report import StaffFigures, staff_figures
 from dvds.cases.client import CaseClient, ref_of
 from states.machine import CaseState
 from states.models import Route
-from states.record import CaseSnapshot
+from states.record import CaseSnapshot, ReviewPriority
 from states.report_facts import REFERRAL_CATEGORIES, ReferralOutcome, decision_seconds, referral_seconds
 from states.risk import RiskLevel
 from states.submissions import FailureType
@@ -289,8 +290,9 @@ async def visibility_report(cases: CaseClient, query: str, now: datetime, timezo
             for category in REFERRAL_CATEGORIES)))
 
     # The decision times' ranges, the tallies and the overdue list at once.
-    times, tallies, overdue, referred = await asyncio.gather(
-        _decision_times(counter, decision, old, old_report, total), tallies_counted, _overdue(counter), referrals())
+    times, tallies, overdue, referred, staff = await asyncio.gather(
+        _decision_times(counter, decision, old, old_report, total), tallies_counted, _overdue(counter), referrals(),
+        _staff(cases, query, old))
     failures = {k: v for k, v in tallies["failure"].items() if v}
     return AuditReport(
         generated_at=now,
@@ -304,4 +306,13 @@ async def visibility_report(cases: CaseClient, query: str, now: datetime, timezo
         failures_by_type=_merged(failures, old_report.failures_by_type),
         referrals=[r for r in referred if r is not None],
         counted_by_snapshot=len(old),
+        staff=staff,
     )
+
+
+async def _staff(cases: CaseClient, query: str, old: list[CaseSnapshot]) -> list[StaffFigures]:
+    """The per-staff table, from the only cases that carry its figures: those with a failure
+    found and the look-backs (a few in a hundred), read one by one; the old path's are in `old`."""
+    carrying = (f"{rf.REPORT_FACTS.name} >= {rf.VERSION} AND ({search.FAILURE_TYPE.name} IS NOT NULL"
+                f" OR {search.PRIORITY.name} = '{ReviewPriority.look_back}')")
+    return staff_figures(old + await gather_snapshots(cases, carrying + (f" AND ({query})" if query else "")))

@@ -120,7 +120,8 @@ def watched_worker(client: Client, notifier: RecordingNotifier, gateway: IopcGat
     iopc = IopcActivities(gateway or FileOutboxGateway(home / "iopc-outbox"))
     return build_worker(
         client, Settings(home=home), task_queue=task_queue or f"test-{uuid.uuid4()}",
-        channels=[notifications.notify_task_waiting, notifications.escalate, iopc.refer_to_iopc],
+        channels=[notifications.notify_task_waiting, notifications.escalate, iopc.refer_to_iopc,
+                  notifications.alert_professional_standards],
     )
 
 

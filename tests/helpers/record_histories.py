@@ -183,6 +183,34 @@ async def _failure_recorded(handle: WorkflowHandle[Any, Any]) -> None:
     await submit(handle, Task.failure_confirmation, "PS600")
 
 
+async def _looked_back(handle: WorkflowHandle[Any, Any]) -> None:
+    """A confirmed failure by R100 and DM300 opens the look-back of another case R100 researched."""
+    from states.record import CaseInput
+    from states.roles import Task
+    from tests.helpers.cases import OPERATOR, application, new_ref, referred, signed_start, submit
+    from tests.helpers.eventually import eventually
+
+    queue = (await handle.describe()).task_queue
+    client = handle._client  # noqa: SLF001 - the recorder's own client, to start the case looked back at
+    other = signed_start(CaseInput(ref=new_ref(), application=application(), started_by=OPERATOR))
+    looked_at = await client.start_workflow("CaseWorkflow", other, id=other.ref, task_queue=queue)
+    await submit(looked_at, Task.research, "R100")
+    await submit(handle, Task.research, "R100", "research_no_history")
+    await submit(handle, Task.risk_assessment, "RA200")
+    await submit(handle, Task.decision, "DM300", "decision_decline")
+    await submit(handle, Task.review, "RV500", "review_failure")
+
+    async def both_visible() -> bool:
+        found = [e async for e in client.list_workflows(f"DvdsStaff = 'R100' AND TaskQueue = '{queue}'")]
+        return len(found) == 2
+
+    await eventually(both_visible, what="both cases by R100 in visibility")
+    await submit(handle, Task.failure_confirmation, "PS600")
+    await referred(handle)
+    await submit(handle, Task.iopc_decision, "PS600")
+    await submit(handle, Task.remedial_disclosure, "DO400")
+
+
 def _historical_input() -> Any:
     from dvds.importer.rows import ImportRow, RowContext, parse_row
 
@@ -220,6 +248,8 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[WorkflowHandle[Any, Any]], Awai
     # Each task announced once (patch announce-each-task-once): the remedial disclosure is not
     # announced again when the referral is filed; calendar_fixed, recorded before, announces it twice.
     "announced_once": ({"signed": True}, _referral_due),
+    # With the look-back-on-confirmed-failure and search-attribute-staff patches.
+    "looked_back": ({"signed": True}, _looked_back),
 }
 
 

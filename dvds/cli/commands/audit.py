@@ -109,6 +109,7 @@ def report(
     from dvds.audit.visibility_report import visibility_report
     from dvds.cases.client import open_cases
     from dvds.cases.queries import build_query
+    from dvds.cases.referrals import organisational_referrals
     from dvds.cli.output import emit_json, fail, run
 
     if json_out and csv_out:
@@ -128,8 +129,10 @@ def report(
         cases = await open_cases(settings(ctx))
         if each_case:
             snapshots = await gather_snapshots(cases, query)
-            return build_report(snapshots, datetime.now(UTC), cases.policy.timezone, filters)
-        return await visibility_report(cases, query, datetime.now(UTC), cases.policy.timezone, filters)
+            report = build_report(snapshots, datetime.now(UTC), cases.policy.timezone, filters)
+        else:
+            report = await visibility_report(cases, query, datetime.now(UTC), cases.policy.timezone, filters)
+        return report.model_copy(update={"organisational_referrals": await organisational_referrals(cases.client)})
 
     result = run(go())
     if json_out:
@@ -164,6 +167,14 @@ def _print_report(result: AuditReport) -> None:
           ["category", "cases", "referred", "within limit", "late", "pending, past limit", "median hours", "max hours"],
           [(r.category, r.cases, r.referred, r.within_limit, r.late, r.pending_overdue, r.median_hours or "-",
             r.max_hours or "-") for r in result.referrals])
+    if result.organisational_referrals:
+        table("Organisational referrals", ["ref", "category", "IOPC reference", "cases"],
+              [(r.ref, r.category, r.iopc_reference, ", ".join(r.cases)) for r in result.organisational_referrals])
+    if result.staff:
+        table("Confirmed failures and look-backs by staff id",
+              ["staff id", "confirmed failures", "look-backs", "open", "no failure", "failure found", "alert"],
+              [(m.staff_id, m.confirmed_failures, m.look_backs, m.look_backs_open, m.look_backs_clear,
+                m.look_backs_failure, "ALERT" if m.alert else "") for m in result.staff])
 
 
 def _share(share: float | None) -> str:

@@ -1,0 +1,95 @@
+"""Demo exports that reproduce a review's outcome (`dvds demo-data --profile NAME`), and the
+finding a reviewer makes of each imported record (the bench's reviewers use it).
+
+`wiltshire-2024`: the Wiltshire review's final figures (May 2024): 3,778 applications, 33
+failures: 17 service (relevant history found, never disclosed), 2 of the same kind that led to
+harm, 14 administrative (a decision on a record with no research logged). Every other row is
+as `write_demo_export` makes it, with no possible failure, so the review finds exactly those.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from dataclasses import dataclass
+from typing import TextIO
+
+from dvds.importer.demo_data import demo_row
+from dvds.importer.rows import COLUMNS
+from states.record import HistoricalDecision, HistoricalFacts, SubjectHistory
+from states.risk import RiskLevel
+from states.submissions import FailureType
+
+
+@dataclass(frozen=True)
+class CampaignProfile:
+    rows: int
+    service: int
+    harm: int
+    administrative: int
+
+    @property
+    def failures(self) -> int:
+        return self.service + self.harm + self.administrative
+
+
+PROFILES: dict[str, CampaignProfile] = {
+    "wiltshire-2024": CampaignProfile(rows=3778, service=17, harm=2, administrative=14),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    failure_type: FailureType
+    harm_occurred: bool
+
+
+def review_finding(facts: HistoricalFacts) -> Finding | None:
+    """What the review finds in an imported record: relevant history that never reached the
+    person at risk is a service failure (harm when the risk was high, as the two Wiltshire
+    cases of harm were); a decision on a record with no research logged is administrative."""
+    never_disclosed = facts.subject_has_relevant_history is SubjectHistory.yes and facts.disclosure_delivered_on is None
+    if never_disclosed and facts.decision is not HistoricalDecision.withdrawn:
+        harm = facts.risk_level is RiskLevel.high
+        return Finding(FailureType.harm if harm else FailureType.service, harm)
+    if facts.risk_level is not None and facts.research_completed_on is None and facts.decision_on is not None:
+        return Finding(FailureType.administrative, False)
+    return None
+
+
+def _clean(rng: random.Random, number: int, prefix: str) -> dict[str, str]:
+    """A row the review finds nothing in."""
+    while True:
+        row = demo_row(rng, number, prefix)
+        delivered = row["disclosure_delivered_on"]
+        if not (row["subject_has_relevant_history"] == "yes" and not delivered):
+            return row
+
+
+def _failing(row: dict[str, str], kind: FailureType, rng: random.Random) -> dict[str, str]:
+    if kind is FailureType.administrative:
+        # A decision made and delivered, with no research logged.
+        return {**row, "decision": "disclosed", "research_completed_on": "",
+                "risk_level": row["risk_level"] or "medium",
+                "decision_on": row["decision_on"] or row["received_on"],
+                "disclosure_delivered_on": row["disclosure_delivered_on"] or row["decision_on"] or row["received_on"],
+                "subject_has_relevant_history": "yes"}
+    risk = "high" if kind is FailureType.harm else rng.choice(("standard", "medium"))
+    return {**row, "decision": "declined", "subject_has_relevant_history": "yes", "disclosure_delivered_on": "",
+            "risk_level": risk, "research_completed_on": row["research_completed_on"] or row["received_on"],
+            "decision_on": row["decision_on"] or row["received_on"]}
+
+
+def write_campaign_export(out: TextIO, profile: CampaignProfile, seed: int, prefix: str = "DEMO") -> None:
+    """The profile's rows, its failures planted at places the seed picks; the same seed, the same file."""
+    rng = random.Random(seed)
+    kinds = ([FailureType.service] * profile.service + [FailureType.harm] * profile.harm
+             + [FailureType.administrative] * profile.administrative)
+    planted = dict(zip(rng.sample(range(1, profile.rows + 1), len(kinds)), kinds, strict=True))
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for number in range(1, profile.rows + 1):
+        row = _clean(rng, number, prefix)
+        if number in planted:
+            row = _failing(row, planted[number], rng)
+        writer.writerow(row)
