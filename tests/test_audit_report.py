@@ -15,12 +15,10 @@ from temporalio.client import Client
 from dvds.audit.report import AuditReport, build_report, gather_snapshots
 from dvds.cases.client import CaseClient
 from dvds.settings import Settings
-from states.record import HistoricalFacts, ReviewPriority
-from states.roles import Task
-from tests.helpers.cases import referred, running_worker, start_case, submit
+from tests.helpers.cases import running_worker
 from tests.helpers.cli import dvds
 from tests.helpers.eventually import eventually
-from tests.helpers.policies import CALENDAR_POLICY
+from tests.helpers.known_cases import known_cases
 from tests.helpers.staff import SIGNER
 
 
@@ -31,46 +29,13 @@ class KnownCases:
     now: datetime
 
 
-async def _known_cases(client: Client, worker: object, now: datetime) -> dict[str, str]:
-    """A: decided to disclose after 10 days. B: declined after 30, failure confirmed and referred.
-    C: declined after 40. D: received 2 days ago, untouched (research overdue). E: received 35
-    days ago, untouched (research and outcome overdue). H: historical, declined 40 days after receipt."""
-    refs = {}
-
-    async def case(label: str, days_ago: float, **start: object) -> object:
-        handle = await start_case(client, worker, received_at=now - timedelta(days=days_ago),  # type: ignore[arg-type]
-                                  policy=CALENDAR_POLICY, **start)
-        refs[label] = handle.id
-        return handle
-
-    a = await case("A", 10)
-    for task, actor in ((Task.research, "R100"), (Task.risk_assessment, "RA200"), (Task.decision, "DM300")):
-        await submit(a, task, actor)  # type: ignore[arg-type]
-    for label, days in (("B", 30), ("C", 40)):
-        handle = await case(label, days)
-        await submit(handle, Task.research, "R100", "research_no_history")  # type: ignore[arg-type]
-        await submit(handle, Task.risk_assessment, "RA200")  # type: ignore[arg-type]
-        await submit(handle, Task.decision, "DM300", "decision_decline")  # type: ignore[arg-type]
-    b = client.get_workflow_handle(refs["B"])
-    await submit(b, Task.review, "RV500", "review_failure")
-    await submit(b, Task.failure_confirmation, "PS600")
-    await referred(b)
-    await case("D", 2)
-    await case("E", 35)
-    received = (now - timedelta(days=60)).date()
-    await case("H", 60, historical=HistoricalFacts(
-        source_line=1, source_digest="d", received_on=received, risk_level="standard", decision="declined",
-        decision_on=received + timedelta(days=40), subject_has_relevant_history="no", priority=ReviewPriority.routine))
-    return refs
-
-
 @pytest.fixture(scope="module")
 async def known(env, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[KnownCases]:  # type: ignore[no-untyped-def]
     client = env.client
     home = tmp_path_factory.mktemp("report")
     async with running_worker(client, home) as worker:
         now = datetime.now(UTC)
-        refs = await _known_cases(client, worker, now)
+        refs = await known_cases(client, worker, now)
         cases = CaseClient(client, Settings(home=home), signer=SIGNER)
         query = " OR ".join(f"WorkflowId = '{ref}'" for ref in refs.values())
 
@@ -93,7 +58,7 @@ async def report_on(client: Client, known: KnownCases, labels: str) -> AuditRepo
 class TestReport:
     """The report's figures on a known set of cases."""
 
-    async def test_figures_on_known_cases(self, client: Client, known: KnownCases) -> None:
+    async def test_figures_onknown_cases(self, client: Client, known: KnownCases) -> None:
         """States, risk, overdue, receipt-to-decision, failures and referrals come out as the cases were driven."""
         report = await report_on(client, known, "ABCDE")
         assert report.cases == 5

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -15,21 +15,13 @@ from pydantic import ValidationError
 
 from states.case import Case
 from states.machine import RULES, TRANSITIONS, CaseState, Fired, diagram, first_failing, rows_from, shared_machine
-from states.policy import default_policy
-from states.record import Actor, CaseInput, HistoricalDecision, HistoricalFacts, ReviewPriority, SubjectHistory
+from states.record import Actor, HistoricalDecision, HistoricalFacts, ReviewPriority, SubjectHistory
 from states.roles import ACTIONS, TASK_ROLE, Role, Task
 from states.rules import CaseRules
 from states.tasks import TaskRefused
-from tests.helpers.cases import application, new_ref, submission
+from tests.helpers.cases import application, submission
+from tests.helpers.domain import NOW, STAFF, do, new_case
 
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-STAFF = {
-    Task.research: "R100", Task.risk_assessment: "RA200", Task.decision: "DM300", Task.disclosure: "DO400",
-    Task.withdrawal: "OP1", Task.review: "RV500", Task.failure_confirmation: "PS600",
-    Task.remedial_disclosure: "DO400", Task.iopc_decision: "PS600", Task.deadline_extension: "SV700",
-    Task.countersignature: "DM310", Task.risk_update: "RA200", Task.safeguarding_contact: "DO400",
-    Task.referral_resolution: "PS600",
-}
 NO_HISTORY = (Task.research, "research_no_history")
 # Every way a new case can go, as the tasks done in order (and the example each uses).
 PATHS: dict[str, list[tuple[Task, str | None]]] = {
@@ -58,15 +50,6 @@ PATHS: dict[str, list[tuple[Task, str | None]]] = {
     "failure confirmed": [NO_HISTORY, (Task.risk_assessment, None), (Task.decision, "decision_decline"),
                           (Task.review, "review_failure"), (Task.failure_confirmation, None)],
 }
-
-
-def new_case(**start: Any) -> Case:
-    start.setdefault("application", application())
-    return Case(CaseInput(ref=new_ref(), **start), default_policy(), NOW)
-
-
-def do(case: Case, task: Task, example: str | None = None, actor: str | None = None, **changes: Any) -> None:
-    case.apply(task, Actor(id=actor or STAFF[task], role=TASK_ROLE[task]), submission(task, example, **changes), NOW)
 
 
 def states_along(path: list[tuple[Task, str | None]]) -> list[Case]:

@@ -28,12 +28,13 @@ from dvds.importer.export import plan_import
 from dvds.importer.rows import RowContext
 from dvds.importer.run import run_import, tally_for
 from dvds.settings import Settings
-from states.record import Actor, CaseInput, CaseSnapshot
+from states.record import Actor, CaseInput, CaseSnapshot, ReviewPriority
 from states.roles import Role, Task
 from tests.helpers.cases import referred, running_worker, settled, start_case, submission, submit
 from tests.helpers.eventually import eventually
+from tests.helpers.known_cases import known_cases
 from tests.helpers.staff import SIGNER
-from tests.test_audit_report import _known_cases
+from workflows import search
 from workflows.case import CaseWorkflow
 from workflows.report_facts import REPORT_FACTS
 
@@ -98,7 +99,7 @@ async def world(env, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
         running_worker(client, home) as worker,
     ):
         new_refs = await _import(client, worker.task_queue, "NEWF", 300, 11)
-        known = await _known_cases(client, worker, datetime.now(UTC))
+        known = await known_cases(client, worker, datetime.now(UTC))
         for ref in new_refs[:3]:  # three more referrals, for a median of four
             handle = client.get_workflow_handle(ref)
             await submit(handle, Task.review, "RV500", "review_failure")
@@ -107,11 +108,14 @@ async def world(env, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
         cases = CaseClient(client, Settings(home=home), signer=SIGNER)
         query = f"TaskQueue = '{old_queue}' OR TaskQueue = '{worker.task_queue}'"
         total = len(old_refs) + len(new_refs) + len(known)
+        # Confirmed failures open look-backs of the same staff's other cases: new cases too.
+        look_backs = f"({query}) AND {search.PRIORITY.name} = '{ReviewPriority.look_back}'"
 
         async def all_listed() -> bool:
-            return await cases.count_cases(query) == total
+            return await cases.count_cases(query) - await cases.count_cases(look_backs) == total
 
         await eventually(all_listed, 60, "visibility listing every case")
+        total += await cases.count_cases(look_backs)
         yield World(cases, query, old_refs, total, worker.task_queue)
 
 
@@ -212,7 +216,9 @@ class TestClearAnswers:
         """A task sent to a closed case is refused as closed, with when, not as a case that does not exist."""
         async with running_worker(client, tmp_path) as worker:
             handle = await start_case(client, worker)
-            for task, actor, example in ((Task.research, "R100", None), (Task.risk_assessment, "RA200", None),
+            # Research found no relevant history: the decline needs no countersignature.
+            for task, actor, example in ((Task.research, "R100", "research_no_history"),
+                                         (Task.risk_assessment, "RA200", None),
                                          (Task.decision, "DM300", "decision_decline"), (Task.review, "RV500", None)):
                 await submit(handle, task, actor, example)
             await handle.result()

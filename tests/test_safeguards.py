@@ -15,7 +15,7 @@ from states.roles import Role, Task
 from states.submissions import FailureType
 from states.tasks import TaskRefused
 from tests.helpers.cases import submission
-from tests.test_machine import NOW, do, new_case
+from tests.helpers.domain import NOW, do, new_case
 
 
 def assessed(research: str | None = None, level: str = "medium"):  # type: ignore[no-untyped-def]
