@@ -26,6 +26,7 @@ from temporalio.worker import Interceptor, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.archive import ArchiveActivities
+from activities.imports import ImportActivities
 from activities.iopc import FileOutboxGateway, IopcActivities, IopcGateway
 from activities.iopc_http import HttpIopcGateway
 from activities.lookback import LookBackActivities
@@ -39,6 +40,7 @@ from dvds.cases.lookback import ServerLookBackOpener
 from dvds.connection.client import connect
 from dvds.connection.keys import KeysError, load_keys
 from dvds.connection.worker_codec import worker_client
+from dvds.importer.durable import UploadedPages
 from dvds.monitoring.interceptor import MonitoringInterceptor
 from dvds.monitoring.metrics import DomainMetrics
 from dvds.monitoring.serving import MetricsError, exposing_metrics, telemetry
@@ -50,6 +52,7 @@ from states.policy import preload_bank_holidays
 from workflows.archive import ArchiveWorkflow
 from workflows.case import CaseWorkflow
 from workflows.claims import ClaimBoardWorkflow
+from workflows.imports import ImportWorkflow
 from workflows.organisational_referral import OrganisationalReferralWorkflow
 from workflows.payload_gate import PayloadGate
 from workflows.staff_gate import StaffGate, StaffLookup
@@ -135,12 +138,13 @@ def build_worker(
     return Worker(
         worker_client(client, partial(load_keys, settings)),
         task_queue=queue,
-        workflows=[CaseWorkflow, ArchiveWorkflow, ClaimBoardWorkflow, OrganisationalReferralWorkflow],
+        workflows=[CaseWorkflow, ArchiveWorkflow, ClaimBoardWorkflow, OrganisationalReferralWorkflow, ImportWorkflow],
         activities=[
             *(channels if channels is not None else activities_for(settings)),
             *archiving,
             StartProofActivities(gate.proof_refusal).check_start_proof,
             look_backs.open_look_backs,
+            _import_activity(client, settings.model_copy(update={"task_queue": queue})),
         ],
         # The counter first, so it sees the payload and staff gates' refusals as well as the case's own.
         interceptors=[
@@ -152,6 +156,11 @@ def build_worker(
         max_cached_workflows=settings.max_cached_cases,
         workflow_runner=sandbox(strict=settings.strict_sandbox),
     )
+
+
+def _import_activity(client: Client, settings: Settings) -> Callable[..., Any]:
+    """Imports uploaded through the web inbox (DVDS_HOME/imports), their cases started on `settings`' queue."""
+    return ImportActivities(UploadedPages(client, settings, partial(load_keys, settings))).start_import_page
 
 
 def _archive_activity(client: Client, settings: Settings) -> Callable[..., Any]:

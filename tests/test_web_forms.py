@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from dvds.web.form_schema import field_errors, form_fields, initial_values, parse
+from dvds.web.form_schema import FormField, field_errors, field_keys, form_fields, initial_values, parse
+from states.models import Application
 from states.roles import Task
 from states.submissions import Research, RiskAssessment
 from states.tasks import TASK_MODEL
@@ -87,3 +88,57 @@ def test_messages_go_beside_their_fields_without_the_values() -> None:
     by_field, general = field_errors(invalid.value, fields, kept)
     assert by_field["marac_referral"] == by_field["idva_referral"] == ["a high risk must be referred to both"]
     assert "Secret Name" not in json.dumps([by_field, general])
+
+
+def application_form(data: dict[str, object], fields: list[FormField], prefix: str = "") -> dict[str, str]:
+    """What an operator types into the generated application form to say what `data` says."""
+    form: dict[str, str] = {}
+    for spec in fields:
+        key, value = prefix + spec.name, data.get(spec.name)
+        if spec.kind == "group":
+            form.update(application_form(value if isinstance(value, dict) else {}, spec.subfields, key + "."))
+        elif spec.kind == "rows":
+            rows = value if isinstance(value, list) else []
+            form[f"{key}.__rows"] = str(len(rows) + 1)
+            for i, item in enumerate(rows):
+                form.update({f"{key}.{i}.{sub.name}": str(item[sub.name]) for sub in spec.subfields})
+        elif spec.kind == "lines" and isinstance(value, list):
+            form[key] = "\n".join(str(v) for v in value)
+        elif spec.kind == "checkbox":
+            if value:
+                form[key] = "on"
+        elif value is not None:
+            form[key] = str(value)
+    return form
+
+
+class TestApplicationForm:
+    """The new application's form, generated from the Application model: groups of fields."""
+
+    def test_the_example_application_typed_in_parses_to_the_same(self) -> None:
+        """examples/application.json typed into the form (people, addresses, aliases, dates) is the same Application."""
+        data = json.loads((EXAMPLES / "application.json").read_text())
+        data["subject"]["previous_addresses"] = [{"line1": "2 Old Road", "town": "Devizes", "postcode": "SN10 1AA"}]
+        fields = form_fields(Application)
+        assert {f.name: f.kind for f in fields}["subject"] == "group"
+        form = application_form(data, fields)
+        assert form["person_at_risk.address.town"] == "Trowbridge" and form["subject.previous_addresses.__rows"] == "2"
+        parsed, _ = parse(fields, form, UK)
+        assert Application.model_validate(parsed) == Application.model_validate(data)
+        assert "applicant" not in parsed, "an optional person left blank is not given"
+
+    def test_messages_beside_nested_fields(self) -> None:
+        """A missing name inside a group and a bad cell in a row of addresses go beside those fields."""
+        fields = form_fields(Application)
+        data = json.loads((EXAMPLES / "application.json").read_text())
+        form = application_form(data, fields)
+        form.update({"person_at_risk.name": "", "subject.previous_addresses.__rows": "3",
+                     "subject.previous_addresses.2.line1": "Secret Street"})
+        parsed, kept = parse(fields, form, UK)
+        with pytest.raises(ValidationError) as invalid:
+            Application.model_validate(parsed)
+        by_field, general = field_errors(invalid.value, fields, kept)
+        assert by_field["person_at_risk.name"] == ["Field required"]
+        assert by_field["subject.previous_addresses.2.town"] == ["Field required"]
+        assert {"person_at_risk.name", "subject.previous_addresses.2.town"} <= field_keys(fields, form)
+        assert "Secret" not in json.dumps([by_field, general])

@@ -122,15 +122,14 @@ async def run_import(
                 (tally.started if outcome is Outcome.started else tally.already_imported).append(row.case_ref)
                 on_row(outcome)
 
-    pacing = None if gate is None or not plan.to_start else asyncio.create_task(gate.run())
-    try:
-        async with asyncio.TaskGroup() as group:
-            for _ in range(max(1, min(concurrency, len(plan.to_start)))):
-                group.create_task(starter())
-    finally:
-        if pacing is not None:
+    async with asyncio.TaskGroup() as group:
+        starters = [group.create_task(starter()) for _ in range(max(1, min(concurrency, len(plan.to_start))))]
+        if gate is not None and plan.to_start:
+            # In the group, so a failure of the gate's own loop is raised, never a silent hold;
+            # cancelled once every starter is done.
+            pacing = group.create_task(gate.run())
+            await asyncio.gather(*starters, return_exceptions=True)
             pacing.cancel()
-            await asyncio.gather(pacing, return_exceptions=True)
     tally.rejects.sort(key=lambda r: r.line)
     tally.changed.sort(key=lambda c: c.line)
     return tally

@@ -1,5 +1,6 @@
-"""The staff inbox as a FastAPI app: sign-in, the inbox, case pages, task forms, and the
-auditor's search and report. Server-rendered (Jinja2); no script is needed.
+"""The staff inbox as a FastAPI app: sign-in, the inbox, case pages, task forms, the
+operator's new application and import pages, and the auditor's search and report.
+Server-rendered (Jinja2); no script is needed.
 
 Every POST carries the session's CSRF token; the session is a signed cookie (itsdangerous,
 through Starlette's SessionMiddleware); responses are never cached and allow no framing.
@@ -17,7 +18,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from temporalio.service import RPCError
 
 from dvds.cases.client import BUSY, CaseError, server_refusal
-from dvds.web import audit_pages, case_pages, staff_pages
+from dvds.web import application_pages, audit_pages, case_pages, import_pages, staff_pages
 from dvds.web.context import WebContext
 from dvds.web.identity import SignInRequired
 from dvds.web.rendering import HERE, render
@@ -79,4 +80,6 @@ def create_app(ctx: WebContext, session_secret: str) -> FastAPI:
     app.include_router(staff_pages.router)
     app.include_router(case_pages.router)
     app.include_router(audit_pages.router)
+    app.include_router(application_pages.router)
+    app.include_router(import_pages.router)
     return app

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -19,6 +18,7 @@ from dvds.web.deps import ArchiveDir, Cases, Claims, Directory
 from dvds.web.form_schema import ROWS_SUFFIX, field_errors, form_fields, initial_values, parse, row_count
 from dvds.web.identity import RequestSigner, SignedIn, checked_form, refuse_read_only
 from dvds.web.rendering import render
+from states.case_ref import CASE_REF_RULE, case_ref, workflow_id
 from states.machine import CaseState, diagram
 from states.messages import CaseFile
 from states.personal_data import may_see_personal_data
@@ -28,13 +28,14 @@ from states.staff import StaffMember
 from states.tasks import TASK_MODEL
 
 router = APIRouter()
-CASE_REF = re.compile(r"^[A-Z][A-Z0-9]{1,9}-[0-9]{4}-[0-9]{1,8}$")
 
 
-def _ref(ref: str) -> str:
-    if not CASE_REF.match(ref):
-        raise HTTPException(404, "ref: not a case reference (e.g. DVDS-2026-00001234)")
-    return ref
+def _ref(in_path: str) -> str:
+    """The case reference a page's path names: its workflow id, each / of it written ~."""
+    try:
+        return case_ref(in_path)
+    except ValueError:
+        raise HTTPException(404, f"ref: not a case reference ({CASE_REF_RULE})") from None
 
 
 def _task(name: str) -> Task:
@@ -65,9 +66,9 @@ async def case_page(request: Request, ref: str, me: SignedIn, cases: Cases, clai
     snapshot = await cases.snapshot(_ref(ref))
     proofs: dict[tuple[int, int], TaskCheck] = {}
     try:
-        timeline = await case_timeline(cases.client, ref, archive)
+        timeline = await case_timeline(cases.client, workflow_id(snapshot.ref), archive)
         entries, path = for_people(timeline.entries, raw), timeline.path
-        checked = await verify_case(cases.client, ref, archive, directory, Ed25519Verifier())
+        checked = await verify_case(cases.client, workflow_id(snapshot.ref), archive, directory, Ed25519Verifier())
         proofs = {(c.run, c.event_id): c for c in checked.checks}
     except CaseError:
         entries, path = None, [str(CaseState.received)] + [str(t.dest) for t in snapshot.transitions]
@@ -113,7 +114,8 @@ async def submit_task(request: Request, ref: str, name: str, me: SignedIn, cases
     form = await checked_form(request)
     refuse_read_only(me)  # before reading anything of the case
     task = _task(name)
-    snapshot = await cases.snapshot(_ref(ref))
+    ref = _ref(ref)
+    snapshot = await cases.snapshot(ref)
     _may_do(me, snapshot, task)
     values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     fields = form_fields(TASK_MODEL[task])
@@ -143,7 +145,7 @@ async def submit_task(request: Request, ref: str, name: str, me: SignedIn, cases
         await claims.forget(ref, str(task))
     except ClaimsUnavailable:
         pass  # the task is done: a claim left on it is ignored, as on any task no longer open
-    return RedirectResponse(f"/cases/{ref}?done={task}", status_code=303)
+    return RedirectResponse(f"/cases/{workflow_id(ref)}?done={task}", status_code=303)
 
 
 def _shown_keys(fields: list[Any], values: dict[str, str]) -> set[str]:
@@ -160,7 +162,8 @@ async def claim(request: Request, ref: str, name: str, me: SignedIn, cases: Case
     form = await checked_form(request)
     refuse_read_only(me)
     task = _task(name)
-    _may_do(me, await cases.snapshot(_ref(ref)), task)
+    ref = _ref(ref)
+    _may_do(me, await cases.snapshot(ref), task)
     try:
         await claims.claim(ref, str(task), me.id)
     except ClaimTaken as taken:

@@ -1,10 +1,13 @@
-"""Task forms generated from each submission's pydantic model, through its JSON Schema.
+"""Forms generated from a pydantic model, through its JSON Schema: each task's submission,
+and the new application.
 
 Each property becomes one form field; a list of objects (research checks) becomes
 repeated rows named `checks.0.system`, `checks.1.system`, ... with a button that adds a
-row (no script needed). `parse` turns the posted form back into the submission's plain
-data, leaving out what was left blank so the model's defaults and "Field required"
-messages apply; `field_errors` puts the model's validation messages beside their fields.
+row (no script needed); an object (an application's subject) becomes a group of fields
+named `subject.name`, `subject.aliases`, ..., left out when optional and left blank.
+`parse` turns the posted form back into the submission's plain data, leaving out what
+was left blank so the model's defaults and "Field required" messages apply;
+`field_errors` puts the model's validation messages beside their fields.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ LONG_TEXT = 2000  # longer strings get a textarea
 class FormField:
     name: str
     label: str
-    kind: str  # text, textarea, select, yesno, checkbox, number, date, datetime, lines, rows
+    kind: str  # text, textarea, select, yesno, checkbox, number, date, datetime, lines, rows, group
     required: bool
     description: str | None = None
     options: list[str] = field(default_factory=list)
@@ -62,6 +65,11 @@ def _field(name: str, prop: dict[str, Any], required: bool, defs: dict[str, Any]
         made.kind = "checkbox" if "default" in prop else "yesno"
     elif kind in ("integer", "number"):
         made.kind, made.step = "number", "1" if kind == "integer" else "any"
+    elif kind == "object" and "properties" in prop:
+        made.kind = "group"
+        needed = set(prop.get("required", []))
+        made.subfields = [f for sub, p in prop["properties"].items()
+                          if (f := _field(sub, p, sub in needed, defs)) is not None]
     elif kind == "array":
         items = _resolve(prop["items"], defs)
         if items.get("type") == "object":
@@ -112,9 +120,10 @@ def _value(spec: FormField, form: dict[str, str], prefix: str, zone: ZoneInfo) -
     return (raw != ""), _scalar(spec, raw, zone)
 
 
-def row_count(spec: FormField, form: dict[str, str]) -> int:
+def row_count(spec: FormField, form: dict[str, str], key: str | None = None) -> int:
+    """How many rows the form shows of a list of rows (`key`: its full name inside a group)."""
     try:
-        return max(1, min(200, int(form.get(spec.name + "." + ROWS_SUFFIX, "1"))))
+        return max(1, min(200, int(form.get((key or spec.name) + "." + ROWS_SUFFIX, "1"))))
     except ValueError:
         return 1
 
@@ -122,25 +131,35 @@ def row_count(spec: FormField, form: dict[str, str]) -> int:
 def parse(fields: list[FormField], form: dict[str, str], timezone: str) -> tuple[dict[str, Any], dict[str, list[int]]]:
     """The submission's plain data, and for each list of rows which form row each kept row was
     (blank rows are dropped, so error positions must be mapped back)."""
-    zone = ZoneInfo(timezone)
-    data: dict[str, Any] = {}
     kept_rows: dict[str, list[int]] = {}
+    return _collect(fields, form, "", ZoneInfo(timezone), kept_rows), kept_rows
+
+
+def _collect(fields: list[FormField], form: dict[str, str], prefix: str, zone: ZoneInfo,
+             kept_rows: dict[str, list[int]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
     for spec in fields:
+        key = prefix + spec.name
+        if spec.kind == "group":
+            inner = _collect(spec.subfields, form, key + ".", zone, kept_rows)
+            if spec.required or any(v not in (False, [], {}) for v in inner.values()):
+                data[spec.name] = inner  # an optional group left blank is not given
+            continue
         if spec.kind == "rows":
             rows, kept = [], []
-            for index in range(row_count(spec, form)):
-                prefix = f"{spec.name}.{index}."
-                values = {sub.name: _value(sub, form, prefix, zone) for sub in spec.subfields}
+            for index in range(row_count(spec, form, key)):
+                row_prefix = f"{key}.{index}."
+                values = {sub.name: _value(sub, form, row_prefix, zone) for sub in spec.subfields}
                 filled = [v for was_given, v in values.values() if was_given and v is not False]
                 if filled:  # a row left entirely blank is not a row
                     rows.append({name: value for name, (was_given, value) in values.items() if was_given})
                     kept.append(index)
-            data[spec.name], kept_rows[spec.name] = rows, kept
+            data[spec.name], kept_rows[key] = rows, kept
             continue
-        was_given, value = _value(spec, form, "", zone)
+        was_given, value = _value(spec, form, prefix, zone)
         if was_given:
             data[spec.name] = value
-    return data, kept_rows
+    return data
 
 
 def field_errors(
@@ -154,9 +173,10 @@ def field_errors(
     for error in err.errors(include_input=False, include_url=False):
         loc = list(error["loc"])
         message = error["msg"].removeprefix("Value error, ")
-        if len(loc) >= 2 and isinstance(loc[1], int) and str(loc[0]) in kept_rows:
-            rows = kept_rows[str(loc[0])]
-            loc[1] = rows[loc[1]] if loc[1] < len(rows) else loc[1]
+        for at in range(1, len(loc)):  # a kept row's position back to its row on the form
+            rows, position = kept_rows.get(".".join(str(p) for p in loc[:at])), loc[at]
+            if rows is not None and isinstance(position, int) and position < len(rows):
+                loc[at] = rows[position]
         if loc:
             by_field.setdefault(".".join(str(p) for p in loc), []).append(message)
             continue
@@ -174,12 +194,34 @@ def field_errors(
 
 def initial_values(fields: list[FormField]) -> dict[str, str]:
     """A fresh form: the model's defaults, one blank row for each list of rows."""
+    return _initial(fields, "")
+
+
+def _initial(fields: list[FormField], prefix: str) -> dict[str, str]:
     values: dict[str, str] = {}
     for spec in fields:
-        if spec.kind == "rows":
-            values[f"{spec.name}.{ROWS_SUFFIX}"] = "1"
+        key = prefix + spec.name
+        if spec.kind == "group":
+            values.update(_initial(spec.subfields, key + "."))
+        elif spec.kind == "rows":
+            values[f"{key}.{ROWS_SUFFIX}"] = "1"
         elif spec.kind == "checkbox" and spec.default is True:
-            values[spec.name] = "on"
+            values[key] = "on"
         elif spec.default not in (None, False, [], True):
-            values[spec.name] = str(spec.default)
+            values[key] = str(spec.default)
     return values
+
+
+def field_keys(fields: list[FormField], values: dict[str, str], prefix: str = "") -> set[str]:
+    """Every name the form shows a message beside (groups, rows and their cells)."""
+    shown = set()
+    for spec in fields:
+        key = prefix + spec.name
+        shown.add(key)
+        if spec.kind == "group":
+            shown |= field_keys(spec.subfields, values, key + ".")
+        elif spec.kind == "rows":
+            for index in range(row_count(spec, values, key)):
+                shown.add(f"{key}.{index}")
+                shown |= {f"{key}.{index}.{sub.name}" for sub in spec.subfields}
+    return shown

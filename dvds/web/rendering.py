@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from dvds.web.deps import web_context
 from dvds.web.identity import CSRF_FIELD, csrf_token, current_staff, is_read_only
+from states.case_ref import workflow_id
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -30,6 +31,7 @@ def label(name: Any) -> str:
 
 templates.env.filters["when"] = when
 templates.env.filters["label"] = label
+templates.env.filters["case_path"] = workflow_id  # a reference in a page's path: each / written ~
 
 # Who sees the search and the report: auditors, and the roles that answer for the scheme.
 OVERSIGHT_ROLES = frozenset({"auditor", "supervisor", "professional_standards"})
@@ -49,6 +51,7 @@ def render(request: Request, name: str, status_code: int = 200, **values: Any) -
             "me": member,
             "read_only": bool(member and is_read_only(member)),
             "oversight": bool(member and may_oversee(member.roles)),
+            "operator": bool(member and not is_read_only(member) and "operator" in member.roles),
             "sso": bool(ctx.web.trusted_header),
             "csrf_field": CSRF_FIELD,
             "csrf": csrf_token(request),
