@@ -24,14 +24,11 @@ from bench.cli_startup import RUNS, Timing, dvds_command, time_pair
 from bench.measure import Phase, chunks, load_average, machine
 from bench.phases import engine_import, timed_plan
 from bench.setup import CASE_QUEUE, BenchWorld, free_port
-from bench.worker_handle import WorkerProcess, worker_env
+from bench.worker_handle import ROOT, WorkerProcess, worker_env
 from dvds.cases.client import CaseClient
 from dvds.connection.client import connect
 from dvds.connection.server import temporal_binary
 from dvds.importer.demo_data import write_demo_export
-from dvds.settings import WebSettings
-from dvds.staff.directory import StaffFile
-from dvds.web.serve import serving_inbox
 from workflows.report_facts import REPORT_FACTS
 
 PASSWORD = "bench-reads-password"  # noqa: S105 - the bench's own throwaway staff
@@ -92,6 +89,36 @@ def with_passwords(world: BenchWorld) -> None:
 
 
 @asynccontextmanager
+async def web_inbox(env: dict[str, str], world: BenchWorld) -> AsyncIterator[str]:
+    """`dvds web` as a person starts it, in its own process; yields its address once it answers."""
+    import asyncio
+    import subprocess
+
+    port = free_port()
+    log = (world.home / "web.log").open("ab")
+    process = subprocess.Popen([*dvds_command(), "web"], cwd=ROOT, env={**env, "DVDS_WEB_PORT": str(port)},
+                               stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=base) as http:
+            for _ in range(300):
+                if process.poll() is not None:
+                    raise RuntimeError(f"dvds web exited; see {world.home / 'web.log'}")
+                try:
+                    await http.get("/sign-in")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@asynccontextmanager
 async def signed_in(base: str, staff_id: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=base, timeout=300) as http:
         page = await http.get("/sign-in")
@@ -137,9 +164,7 @@ async def run(args: argparse.Namespace, world: BenchWorld) -> ReadsReport:
         await _all_published(cases, len(planned.to_start))
         ref = planned.to_start[len(planned.to_start) // 2].case_ref
         report.timings += _cli_timings(env, address, ref)
-        settings = world.settings.model_copy(update={"web": WebSettings(port=free_port())})
-        async with serving_inbox(cases.client, settings, StaffFile(settings.staff_path)) as base:
-            assert base is not None
+        async with web_inbox(env, world) as base:
             anchors = {t.anchor: t for t in report.timings if t.anchor}
             count = _anchor(anchors, "count")
             page = _anchor(anchors, "--limit 200")

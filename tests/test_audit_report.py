@@ -113,7 +113,7 @@ class TestCaseList:
     """`dvds case list` finds cases through visibility filters."""
 
     async def _listed(self, known: KnownCases, *filters: str) -> set[str]:
-        result = await dvds("case", "list", "--json", *filters, env=known.env)
+        result = await dvds("case", "list", "--json", "--all", *filters, env=known.env)
         assert result.code == 0, result.err
         return {c["ref"] for c in json.loads(result.out)} & set(known.refs.values())
 

@@ -286,10 +286,9 @@ class CaseClient:
         return query + f" AND {search.PENDING_ROLES.name} IN ({', '.join(repr(n) for n in names)})"
 
     async def pending_tasks(self, role: str | None = None, limit: int | None = None) -> list[CaseListing]:
-        """Open cases waiting on a task, in the order staff should take them: the
-        historical review queue by priority, then nearest deadline first."""
-        # Scoped to this deployment's task queue: other deployments (or test runs) may
-        # share the namespace, and their cases are not this team's work.
+        """Every open case waiting on a task, in the order staff should take them: the
+        historical review queue by priority, then nearest deadline first. The reference for
+        dvds/cases/paging.py, which reads the same a page at a time."""
         cases = [c for c in await self.list_cases(self.work_query([role] if role else None), limit) if c.pending_tasks]
         far = datetime.max.replace(tzinfo=UTC)
         return sorted(cases, key=lambda c: (c.priority or "9", c.next_due or far, c.ref))

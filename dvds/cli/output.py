@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -95,11 +96,25 @@ def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
 
 
+PLAIN_ROWS = 200  # past this many rows a table is printed as plain aligned text: rich lays out every cell
+
+
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
           styles: Callable[[Sequence[Any]], str | None] | None = None) -> None:
+    if len(rows) > PLAIN_ROWS:
+        _plain_table(title, columns, rows)
+        return
     grid = Table(title=title, title_justify="left")
     for column in columns:
         grid.add_column(column)
     for row in rows:
         grid.add_row(*[str(cell) for cell in row], style=styles(row) if styles else None)
     console.print(grid)
+
+
+def _plain_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    cells = [[str(c) for c in columns], *([str(cell) for cell in row] for row in rows)]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    lines = [title] + ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+                       for row in cells]
+    sys.stdout.write("\n".join(lines) + "\n")
