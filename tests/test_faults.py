@@ -166,7 +166,9 @@ class TestServerRestarted:
                     assert sent == ["supervisor", "senior_officer"]  # each rung once, in order
 
                 snap = await submit(handles[mid.id], Task.risk_assessment, "RA200")
-                assert snap.state is CaseState.risk_assessed and snap.pending_tasks == [Task.decision]
+                # The breach owes the applicant a safeguarding contact beside the next step.
+                assert snap.state is CaseState.risk_assessed
+                assert snap.pending_tasks == [Task.decision, Task.safeguarding_contact]
                 snap = await submit(handles[fresh.id], Task.research, "R100")
                 assert snap.state is CaseState.researched
                 for handle in handles.values():
