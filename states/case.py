@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from states.deadlines import DeadlineBook
 from states.historical import imported_path
-from states.lookback import staff_on
+from states.lookback import LOOK_BACK_SEPARATION, staff_on
 from states.machine import (
     FINAL_STATES,
     OPEN_BEFORE_OUTCOME,
@@ -203,6 +203,8 @@ class Case(CaseRules):
         broken = separation_broken(task, actor.id, self.actors_by_task(), starter)
         if broken is not None:
             raise TaskRefused(f"actor: {broken.message} (rule {broken.name})")
+        if self.start.look_back is not None and actor.id in self.start.look_back.staff_ids:
+            raise TaskRefused(f"actor: {LOOK_BACK_SEPARATION[1]} (rule {LOOK_BACK_SEPARATION[0]})")
         submission = dated(submission, now, self.received_at, self.policy.timezone)
         if isinstance(submission, DeadlineExtension) and submission.deadline not in self.deadlines.open_names():
             raise TaskRefused(f"deadline: no open deadline is called {submission.deadline!r}")

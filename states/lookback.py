@@ -35,6 +35,8 @@ from states.submissions import Research
 # The tasks whose doers a confirmed failure looks back on.
 LOOKED_AT = (Task.decision, Task.research)
 REPEAT_FAILURES = 2  # confirmed failures naming one member of staff that alert Professional Standards
+LOOK_BACK_SEPARATION = ("look_back_not_by_its_subject",
+                        "a look-back is not worked by the member of staff whose cases it looks at")
 
 
 class LookBackRequest(Record):

@@ -166,7 +166,7 @@ class TestServerRestarted:
                     assert sent == ["supervisor", "senior_officer"]  # each rung once, in order
 
                 snap = await submit(handles[mid.id], Task.risk_assessment, "RA200")
-                # The outcome breach fired after the restart, so the applicant is owed a safeguarding contact.
+                # The breach owes the applicant a safeguarding contact beside the next step.
                 assert snap.state is CaseState.risk_assessed
                 assert snap.pending_tasks == [Task.decision, Task.safeguarding_contact]
                 snap = await submit(handles[fresh.id], Task.research, "R100")

@@ -117,3 +117,39 @@ class TestLookBack:
             assert (by_staff["R100"].confirmed_failures, by_staff["R100"].look_backs, by_staff["R100"].alert) == (
                 1, 3, False)
             assert ("staff:DM300", "alert", "True") in report_rows(report)
+
+
+class TestImportedStaff:
+    """A historical export may name who decided and who researched; the look-back finds them by it."""
+
+    def test_staff_columns_are_read_and_checked(self) -> None:
+        """decided_by and researched_by are optional columns; a value that is no staff id is refused by name."""
+        import csv
+        import io
+
+        from dvds.importer.campaign import PROFILES, write_campaign_export
+        from dvds.importer.export import plan_import
+        from dvds.importer.rows import RowContext
+
+        out = io.StringIO()
+        write_campaign_export(out, PROFILES["wiltshire-2024"], seed=1)
+        first, second = list(csv.DictReader(io.StringIO(out.getvalue())))[:2]
+
+        def export(rows: list[dict[str, str]], staff: bool) -> str:
+            written = io.StringIO()
+            names = [*first] + (["decided_by", "researched_by"] if staff else [])
+            writer = csv.DictWriter(written, fieldnames=names, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+            return written.getvalue()
+
+        text = export([{**first, "decided_by": "DM300", "researched_by": "R100"},
+                       {**second, "decided_by": "DM 300", "researched_by": ""}], staff=True)
+        plan = plan_import(text.encode(), RowContext(today=date.today()))
+        [started] = plan.to_start
+        assert started.case.historical is not None
+        assert (started.case.historical.decided_by, started.case.historical.researched_by) == ("DM300", "R100")
+        [rejected] = plan.rejects
+        assert rejected.reasons == ("decided_by: must be a staff id: letters, digits, dot, dash or underscore",)
+        without = plan_import(export([first], staff=False).encode(), RowContext(today=date.today()))
+        assert without.to_start[0].digest == started.digest  # the staff columns are not in the row's digest

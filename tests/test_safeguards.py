@@ -178,3 +178,28 @@ def default_policy_toml() -> str:
 
     assert default_policy().referral.automatic == [FailureType.service, FailureType.harm]
     return DEFAULT_POLICY_TOML
+
+
+class TestLookBackCase:
+    """A look-back case waits for its review, by anyone but the people it looks at."""
+
+    def test_look_back_starts_where_the_case_stands(self) -> None:
+        """From a declined case: declined, review pending, priority 0, linked; its subject cannot review it."""
+        from states.case import Case
+        from states.lookback import look_back_start
+        from states.messages import CaseFile
+        from states.record import LookBack, ReviewPriority
+
+        looked_at = assessed("research_no_history")
+        do(looked_at, Task.decision, "decision_decline")
+        case_file = CaseFile(snapshot=looked_at.snapshot(NOW), application=looked_at.start.application,
+                             historical=None, tasks=looked_at.tasks)
+        link = LookBack(of_case=looked_at.start.ref, failure="F-1", staff_ids=["DM300", "R100"], opened_at=NOW)
+        start = look_back_start(case_file, link, "Europe/London")
+        case = Case(start, default_policy(), NOW)
+        assert case.current is CaseState.declined and case.pending_tasks() == [Task.review]
+        assert case.snapshot(NOW).priority is ReviewPriority.look_back and case.staff_ids() == []
+        assert start.historical is not None and start.historical.subject_has_relevant_history == "no"
+        with pytest.raises(TaskRefused, match="rule look_back_not_by_its_subject"):
+            case.check(Task.review, Actor(id="R100", role=Role.reviewer), submission(Task.review), NOW)
+        case.check(Task.review, Actor(id="RV500", role=Role.reviewer), submission(Task.review), NOW)

@@ -18,8 +18,10 @@ from states.policy import ReferralPolicy
 from states.record import CaseSnapshot
 from states.roles import Task
 from tests.helpers.cases import referred, settled, start_case, submit
+from tests.helpers.cli import dvds
 from tests.helpers.eventually import eventually
 from tests.helpers.policies import LATE_OUTCOME_POLICY, SHORT_POLICY, RecordingNotifier, watched_worker
+from tests.test_cli import cli_env
 
 
 async def refused(handle: object, task: Task, actor: str, example: str | None = None, **changes: object) -> str:
@@ -184,6 +186,23 @@ class TestOrganisationalReferral:
             assert filed["request"]["category"] == "organisational"
             assert filed["request"]["cases"] == [first.id, second.id] and "concern" not in filed["request"]
             assert referral in await organisational_referrals(client)
+
+    async def test_from_the_command_line(self, client: Client, tmp_path: Path) -> None:
+        """`dvds referral organisational` files it and `dvds referral list` shows its cases; a bad one is refused."""
+        async with watched_worker(client, RecordingNotifier(), home=tmp_path) as worker:
+            first = await start_case(client, worker, policy=SHORT_POLICY)
+            second = await start_case(client, worker, policy=SHORT_POLICY)
+            env = cli_env(client, worker.task_queue, tmp_path)
+            ref = f"ORG-{first.id}"
+            made = await dvds("referral", "organisational", ref, first.id, second.id, "--actor", "PS600",
+                              "--concern", "The response to earlier referrals.", env=env)
+            assert made.code == 0, made.err
+            assert made.out.startswith(f"{ref}: IOPC-") and "(organisational, 2 cases)" in made.out
+            listed = await dvds("referral", "list", "--json", env=env)
+            assert any(r["ref"] == ref and r["cases"] == [first.id, second.id] for r in json.loads(listed.out))
+            refused = await dvds("referral", "organisational", f"{ref}-2", first.id, "--actor", "PS600",
+                                 "--concern", "x", env=env)
+            assert refused.code == 1 and "cases: List should have at least 2 items" in refused.err
 
     async def test_refused_before_anything_is_filed(self, client: Client, tmp_path: Path) -> None:
         """Not by Professional Standards, one case only, or an unknown case: refused naming the field."""

@@ -168,3 +168,21 @@ async def test_single_sign_on_header_is_honoured_only_when_enabled(
             page = await spoofed.new_page()
             await page.goto("/inbox")
             assert page.url.endswith("/sign-in?next=/inbox")
+
+
+async def test_supervisor_updates_the_risk_from_the_case_page(
+    client: Client, browser: Browser, staff_file: Path, tmp_path: Path
+) -> None:
+    """A supervisor, not only a risk assessor, re-triages a case in the browser; the case shows the new level."""
+    async with running_worker(client, tmp_path, staff_file=staff_file) as worker, \
+            serving(client, worker, tmp_path, staff_file) as base:
+        ref = await start_new_case(client, worker, tmp_path)
+        page = await sign_in(browser, base, "SV700")
+        await page.goto(f"/cases/{ref}/tasks/risk_update")
+        await page.wait_for_selector("#task-form")
+        await page.select_option("select[name='level']", "medium")
+        await page.fill("textarea[name='reason']", "Threats reported by a neighbour.")
+        await page.click("#submit-task")
+        await page.wait_for_selector("#done")
+        snap = await client.get_workflow_handle(ref).query("snapshot")
+        assert snap["risk_level"] == "medium"

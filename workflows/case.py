@@ -134,7 +134,7 @@ class CaseWorkflow:
     async def _confirm(self, raw: Any) -> CaseSnapshot:
         """A confirmed failure opens its look-backs before the confirmation returns (workflows/lookback.py)."""
         self._apply(Task.failure_confirmation, raw)
-        await lookback.after_confirmation(self.case)
+        await lookback.after_confirmation(self.case, self._background)
         return self.case.snapshot(workflow.now())
 
     def _validator(self, task: Task) -> Callable[[Any], None]:

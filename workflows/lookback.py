@@ -8,10 +8,13 @@ search-attribute-staff (the DvdsStaff attribute the look-backs find cases by).
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.lookback import LookBackActivities
@@ -21,10 +24,13 @@ with workflow.unsafe.imports_passed_through():
 
 LOOK_BACK = "look-back-on-confirmed-failure"
 STAFF_ATTRIBUTE = "search-attribute-staff"
+# Inside the confirmation's update a few quick attempts; past them the update returns (the
+# count unknown) and the look-backs are opened in the background, retried until they are.
+FIRST_ATTEMPTS = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
 LOOK_BACK_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 
 
-async def after_confirmation(case: Case) -> None:
+async def after_confirmation(case: Case, background: list[asyncio.Task[Any]]) -> None:
     if not case.failure_confirmed_on_case() or case.look_backs_opened is not None:
         return
     if not workflow.patched(LOOK_BACK):
@@ -34,9 +40,18 @@ async def after_confirmation(case: Case) -> None:
         case.look_backs_opened = 0
         return
     request = LookBackRequest(failure=case.start.ref, staff_ids=staff, confirmed_at=workflow.now())
+    try:
+        await _open(case, request, FIRST_ATTEMPTS)
+    except ActivityError:
+        workflow.logger.warning("look-backs not opened yet; retrying in the background",
+                                extra={"case_ref": case.start.ref})
+        background.append(asyncio.ensure_future(_open(case, request, LOOK_BACK_RETRY)))
+
+
+async def _open(case: Case, request: LookBackRequest, retry: RetryPolicy) -> None:
     result = await workflow.execute_activity_method(
         LookBackActivities.open_look_backs, request, start_to_close_timeout=timedelta(minutes=10),
-        retry_policy=LOOK_BACK_RETRY,
+        retry_policy=retry,
     )
     case.look_backs_opened = result.opened
     workflow.logger.info("look-backs opened", extra={"case_ref": case.start.ref, "opened": result.opened})

@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from dvds.cli.commands import audit, backup, case, imports, keys, schema, staff, states, task, up, web
+from dvds.cli.commands import audit, backup, case, imports, keys, referral, schema, staff, states, task, up, web
 
 # Plain click help (rich_markup_mode=None): rendering help through rich loads rich's
 # markdown and syntax modules, most of what `dvds --help` used to spend.
@@ -25,6 +25,7 @@ app.add_typer(states.app, name="states")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
 app.add_typer(staff.app, name="staff")
+app.add_typer(referral.app, name="referral")
 app.command("schema")(schema.schema)
 app.command("up")(up.up)
 app.command("web")(web.web)

@@ -27,6 +27,11 @@ COLUMNS: tuple[str, ...] = (
     "subject_has_relevant_history",
     "notes",
 )
+# Optional columns beside ours: who decided and who researched, by staff id (a confirmed
+# failure's look-back finds their other cases by it). Not part of a row's digest, so files
+# imported before they existed match as they did.
+STAFF_COLUMNS: tuple[str, ...] = ("decided_by", "researched_by")
+STAFF_ID = r"[A-Za-z0-9._-]{1,64}"
 REQUIRED: frozenset[str] = frozenset(
     {
         "case_ref",

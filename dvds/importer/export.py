@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from dvds.importer.columns import COLUMNS
+from dvds.importer.columns import COLUMNS, STAFF_COLUMNS
 from dvds.importer.digests import Cell
 from dvds.importer.errors import ExportError, ProfileError
 from dvds.importer.profile import ColumnProfile
@@ -51,7 +51,7 @@ def our_columns(header: Sequence[str]) -> dict[str, str | None]:
     a column that is missing, unknown or named twice refuses the file."""
     named = [name.strip().lower() for name in header]
     missing = [c for c in COLUMNS if c not in named]
-    unknown = [c for c in named if c not in COLUMNS]
+    unknown = [c for c in named if c not in COLUMNS and c not in STAFF_COLUMNS]
     if missing or unknown or len(set(named)) != len(named):
         parts = []
         if missing:

@@ -7,6 +7,7 @@ because every value here is personal data or a fact about a person at risk.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from dvds.importer.columns import COLUMNS, DATE_FIELDS, REQUIRED
+from dvds.importer.columns import COLUMNS, DATE_FIELDS, REQUIRED, STAFF_COLUMNS, STAFF_ID
 from dvds.importer.digests import Cell, cell_text, field_digests, row_digest
 from dvds.importer.reading import Reading, parse_date
 from states.case_ref import CASE_REF_RULE, is_case_ref
@@ -90,7 +91,7 @@ class _Row:
     """Reads one row's cells, recording each broken rule instead of stopping at the first."""
 
     def __init__(self, cells: Mapping[str, Cell], context: RowContext, reading: Reading) -> None:
-        self.raw = {column: cells.get(column, "") for column in COLUMNS}
+        self.raw = {column: cells.get(column, "") for column in (*COLUMNS, *STAFF_COLUMNS)}
         # A date cell counts as a date only in a date column; elsewhere it is its ISO text.
         self.cells: dict[str, Cell] = {
             column: value if isinstance(value, date) and column in DATE_FIELDS else cell_text(value)
@@ -187,6 +188,7 @@ def parse_row(
     )
     history = row.choice("subject_has_relevant_history", SubjectHistory)
     notes = row.text("notes")
+    staff = {column: _staff_id(row, column) for column in STAFF_COLUMNS}
 
     if decision is HistoricalDecision.none and row.cells["decision_on"]:
         problems.add("decision_on", "must be blank when decision is none")
@@ -248,11 +250,24 @@ def parse_row(
         subject_has_relevant_history=history,
         notes=notes,
         priority=review_priority(decision, history, days, delivered_on is not None),
+        decided_by=staff["decided_by"],
+        researched_by=staff["researched_by"],
     )
     received_at = datetime.combine(received_on, time(0), tzinfo=ZoneInfo(context.timezone))
     case = CaseInput(ref=case_ref, application=application, received_at=received_at, historical=facts)
     return ImportRow(line, case_ref, digest, case)
 
+
+
+def _staff_id(row: _Row, column: str) -> str | None:
+    value = row.cells.get(column)
+    if not value:
+        return None
+    text = value.isoformat() if isinstance(value, date) else str(value).strip()
+    if not re.fullmatch(STAFF_ID, text):
+        row.problems.add(column, "must be a staff id: letters, digits, dot, dash or underscore")
+        return None
+    return text
 
 
 def _iso(day: date | None) -> str:

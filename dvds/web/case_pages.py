@@ -23,7 +23,7 @@ from states.machine import CaseState, diagram
 from states.messages import CaseFile
 from states.personal_data import may_see_personal_data
 from states.record import Actor, CaseSnapshot
-from states.roles import TASK_ROLE, Role, Task
+from states.roles import TASK_ROLE, Role, Task, roles_for
 from states.staff import StaffMember
 from states.tasks import TASK_MODEL
 
@@ -80,10 +80,16 @@ async def case_page(request: Request, ref: str, me: SignedIn, cases: Cases, clai
     )
 
 
+def _acting_role(me: StaffMember, task: Task) -> Role | None:
+    """The role the member does the task in: the task's own, or another that may do it (ALSO_BY)."""
+    return next((role for role in roles_for(task) if role in me.roles), None)
+
+
 def _may_do(me: StaffMember, snapshot: CaseSnapshot, task: Task) -> None:
     refuse_read_only(me)
-    if TASK_ROLE[task] not in me.roles:
-        raise HTTPException(403, f"role: the {task} task needs the role {TASK_ROLE[task]}, which {me.id} does not hold")
+    if _acting_role(me, task) is None:
+        needed = " or ".join(roles_for(task))
+        raise HTTPException(403, f"role: the {task} task needs the role {needed}, which {me.id} does not hold")
     if str(task) not in [*snapshot.pending_tasks, *snapshot.actions]:
         raise HTTPException(409, f"task: {task} is not open while the case is {snapshot.state}")
 
@@ -137,7 +143,7 @@ async def submit_task(request: Request, ref: str, name: str, me: SignedIn, cases
         general += [f"{key}: {m}" for key, msgs in by_field.items() if key not in shown for m in msgs]
         return await _form_page(request, claims, snapshot, task, values, by_field, general, case_file, 422)
     try:
-        await cases.complete(ref, task, Actor(id=me.id, role=TASK_ROLE[task]), data, signer)
+        await cases.complete(ref, task, Actor(id=me.id, role=_acting_role(me, task) or TASK_ROLE[task]), data, signer)
     except CaseError as refused:
         # The case refused it: nothing changed, and the form keeps what was typed.
         return await _form_page(request, claims, snapshot, task, values, {}, [str(refused)], case_file, 409)
