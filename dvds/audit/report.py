@@ -167,7 +167,8 @@ async def gather_snapshots(cases: CaseClient, query: str, concurrency: int = 16)
 
 def report_rows(report: AuditReport) -> list[tuple[str, str, str]]:
     """The report flattened to (section, item, value): the CSV, and the tables for people."""
-    rows: list[tuple[str, str, str]] = [("cases", "total", str(report.cases))]
+    rows: list[tuple[str, str, str]] = [("cases", "total", str(report.cases)),
+                                        ("cases", "counted_by_snapshot", str(report.counted_by_snapshot))]
     for section, counts in (("state", report.by_state), ("route", report.by_route),
                             ("risk_level", report.by_risk_level), ("failure_type", report.failures_by_type)):
         rows += [(section, key, str(value)) for key, value in counts.items()]
