@@ -5,6 +5,7 @@ CaseWorkflow without nondeterminism; a workflow whose command order changed with
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -14,14 +15,18 @@ from zoneinfo import ZoneInfo
 import pytest
 from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowHistory
+from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
 from dvds.connection.codec import case_data_converter
+from dvds.connection.keys import KeyRing
 from dvds.connection.worker_codec import worker_data_converter
 from states import calendars, policy
 from states.policy import Limit, Unit, preload_bank_holidays
 from states.record import CaseInput, CaseSnapshot, Deadline
+from states.roles import Task
+from tests.helpers.cases import running_worker, start_case, submit
+from tests.helpers.keys import TEST_KEYS
 from tests.helpers.record_histories import CASES, HISTORIES, replay_keys
 from worker import BANK_HOLIDAY_YEARS, sandbox
 from workflows.case import CaseWorkflow
@@ -34,13 +39,13 @@ def history(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(path.stem, path.read_text())
 
 
-def replayer(workflow_class: type, strict: bool = True) -> Replayer:
+def replayer(workflow_class: type, strict: bool = True, keys: KeyRing | None = None) -> Replayer:
     """As the worker runs workflows: its sandbox (strict, or as deployed), bank holidays
     preloaded, its codec (refusing what is not encrypted) and its payload gate."""
     preload_bank_holidays(BANK_HOLIDAY_YEARS)
     return Replayer(
         workflows=[workflow_class],
-        data_converter=worker_data_converter(replay_keys()),
+        data_converter=worker_data_converter(keys or replay_keys()),
         workflow_runner=sandbox(strict=strict),
         interceptors=[PayloadGate()],
     )
@@ -78,6 +83,26 @@ async def test_reordered_commands_fail_replay() -> None:
         result = await replayer(ReorderedCaseWorkflow).replay_workflow(history(path), raise_on_replay_failure=False)
         assert result.replay_failure is not None, path.stem
         assert "nondetermin" in str(result.replay_failure).lower(), result.replay_failure
+
+
+class TestQueriedAtStart:
+    """A case queried while its start's proof is checked (the inbox or `case show` right after
+    `case start`): with the check as a local activity the first move was split between two
+    workflow tasks and the history no longer replayed, so the case would stop at the next
+    worker restart."""
+
+    async def test_history_replays(self, client: Client, tmp_path: Path) -> None:
+        """Five queries at once on the first case of each of three fresh workers (whose first
+        workflow task is slow: the sandbox loads the workflow's modules); each history replays."""
+        for attempt in range(3):
+            async with running_worker(client, tmp_path / str(attempt)) as worker:
+                handle = await start_case(client, worker)
+                await asyncio.gather(*(handle.query("snapshot", result_type=CaseSnapshot) for _ in range(5)))
+                await submit(handle, Task.research, "R100")
+            replayed = await replayer(CaseWorkflow, keys=TEST_KEYS).replay_workflow(
+                await handle.fetch_history(), raise_on_replay_failure=False
+            )
+            assert replayed.replay_failure is None, replayed.replay_failure
 
 
 @workflow.defn(name="CaseWorkflow", sandboxed=False)

@@ -1,7 +1,7 @@
 """A case's first act: is its start one the case may take? Called by CaseWorkflow.run.
 
 A start carrying a record (resume) is taken only by a run the case itself continued;
-a new application names its operator; a named starter's proof is checked by a local
+a new application names its operator; a named starter's proof is checked by an
 activity (activities/start_proof.py), so the verdict is in the history and a replay reads
 it back instead of asking a directory that may have changed since.
 """
@@ -21,6 +21,13 @@ with workflow.unsafe.imports_passed_through():
 
 # Cases started before starts were checked replay without the check.
 START_CHECKED = "start-proof-checked"
+# The check as an ordinary activity, not a local one. A query that reached a case while the
+# local activity ran made the server close the first workflow task at the activity's marker
+# and carry the rest of the case's first move into a second task; a replay then runs that move
+# inside the first and meets its patch markers in the wrong task (nondeterminism), so the case
+# would stop at its next worker restart. An ordinary activity's result is an event of its own,
+# whatever queries arrive. Cases started before keep the local activity when they replay.
+START_CHECK_ACTIVITY = "start-proof-activity"
 CHECK_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 
 
@@ -37,12 +44,17 @@ async def start_refused(start: CaseInput) -> str | None:
     claim = start_claim(start)
     if claim is None:
         return None
-    verdict = await workflow.execute_local_activity_method(
-        StartProofActivities.check_start_proof,
-        StartProofCheck.of(claim, start.proof, workflow.info().workflow_start_time),
-        start_to_close_timeout=timedelta(seconds=30),
-        retry_policy=CHECK_RETRY,
-    )
+    check = StartProofCheck.of(claim, start.proof, workflow.info().workflow_start_time)
+    if workflow.patched(START_CHECK_ACTIVITY):
+        verdict = await workflow.execute_activity_method(
+            StartProofActivities.check_start_proof, check, start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=CHECK_RETRY,
+        )
+    else:
+        verdict = await workflow.execute_local_activity_method(
+            StartProofActivities.check_start_proof, check, start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=CHECK_RETRY,
+        )
     if verdict.refusal is not None:
         security_event("case start refused", verdict.rule or "", actor=claim.actor.id)
     return verdict.refusal

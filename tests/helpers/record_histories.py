@@ -46,6 +46,14 @@ async def _disclosed(handle: WorkflowHandle[Any, Any]) -> None:
         await submit(handle, task, actor)
 
 
+async def _queried_at_start(handle: WorkflowHandle[Any, Any]) -> None:
+    """Queries while the start's proof is checked, then disclosed."""
+    from states.record import CaseSnapshot
+
+    await asyncio.gather(*(handle.query("snapshot", result_type=CaseSnapshot) for _ in range(5)))
+    await _disclosed(handle)
+
+
 async def _declined(handle: WorkflowHandle[Any, Any]) -> None:
     from states.roles import Task
     from tests.helpers.cases import submit
@@ -232,6 +240,8 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[WorkflowHandle[Any, Any]], Awai
     "referral_due": ({}, _referral_due),  # with the search-attribute-referral-due patch
     # Signed proofs: the start's proof checked by a local activity, each task's kept in its record.
     "signed": ({"signed": True}, _disclosed),
+    # The start proof checked by an ordinary activity (patch start-proof-activity), queried meanwhile.
+    "queried_at_start": ({"signed": True}, _queried_at_start),
     # The report's facts published as search attributes (the report-facts-N patch): decided, referred.
     "report_facts": ({"signed": True}, _referral_due),
     # With the countersignature-on-declines patch.
