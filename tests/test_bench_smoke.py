@@ -52,3 +52,20 @@ class TestBenchSmoke:
         assert sum(c.startswith("dvds case show ") for c in commands) == 3
         assert {"dvds task list --role reviewer --json", "dvds case list --state received --json"} <= set(commands)
         assert figures["worker"]["peak_rss_mb"] > 0
+
+    def test_reads_run_times_every_read_beside_its_anchor(self, tmp_path: Path) -> None:
+        """`--reads` times the report, the lists, a case and the web pages, beside the temporal CLI where one fits."""
+        out = tmp_path / "reads.json"
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.run", "--reads", "--rows", "20", "--chunk", "10", "--json", str(out),
+             "--home", str(tmp_path / "home")],
+            cwd=ROOT, capture_output=True, text=True, timeout=400,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        figures = json.loads(out.read_text())
+        timings = {t["command"].split(" READ-")[0]: t for t in figures["timings"]}
+        assert {"dvds audit report", "dvds task list --role reviewer", "dvds case list --all", "web GET /inbox",
+                "web GET /report", "web GET /search?historical=yes"} <= set(timings)
+        assert timings["dvds audit report"]["anchor"].startswith("temporal workflow count")
+        assert timings["dvds case list --all"]["ratio"] > 0
+        assert figures["cases"] == 20 and figures["page_bytes"]["web GET /inbox"] > 0
