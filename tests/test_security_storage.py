@@ -52,9 +52,9 @@ async def run_secret_case(client: Client, tmp_path: Path) -> tuple[str, list[str
     token = letters()
     app = secret_application(token)
     settings = Settings(home=tmp_path, task_queue=f"test-{uuid.uuid4()}")
-    _, escalate, refer = activities_for(settings)
+    _, escalate, refer, *others = activities_for(settings)
     worker = build_worker(client, settings, staff=staff_for_tests(),
-                          channels=[flaky_notifier(f"mailbox of {app.subject.name} is full"), escalate, refer])
+                          channels=[flaky_notifier(f"mailbox of {app.subject.name} is full"), escalate, refer, *others])
     async with worker:
         cases = CaseClient(client, settings, signer=SIGNER)
         case = CaseInput(ref=new_ref(), application=app, started_by=Actor(id="OP1", role=Role.operator))
