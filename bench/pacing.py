@@ -91,11 +91,12 @@ async def run(args: argparse.Namespace, world: BenchWorld) -> dict[str, Any]:
                   f"peak backlog so far {mode.peak_backlog}, load {load_average()}", flush=True)
     finally:
         engine.stop()
-    chunked, paced = modes["chunks"].phase.per_second, modes["paced"].phase.per_second
+    ratio = (round(modes["paced"].phase.per_second / modes["chunks"].phase.per_second, 3)
+             if {"paced", "chunks"} <= modes.keys() else None)
     return {"rows": args.rows, "machine": machine(), "load_before": load_before, "load_after": load_average(),
             "commit": _commit(), "backlog_limit": args.backlog, "concurrency": args.concurrency,
             "order": args.order, "modes": {m.name: m.as_dict() for m in modes.values()},
-            "paced_over_chunked": round(paced / chunked, 3)}
+            "paced_over_chunked": ratio}
 
 
 async def main(args: argparse.Namespace) -> int:
