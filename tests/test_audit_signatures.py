@@ -5,6 +5,7 @@ from the archive; `dvds audit verify-signatures` prints what fails."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,11 +22,11 @@ from dvds.connection.codec import case_data_converter
 from dvds.connection.keys import KeyRing
 from dvds.settings import Settings
 from dvds.staff.signing import Ed25519Verifier
-from states.record import CaseInput
-from states.roles import Task
+from states.record import Actor, CaseInput
+from states.roles import Role, Task
 from states.staff import StaffDirectory
 from tests.helpers.attacker import server_on_file
-from tests.helpers.cases import OPERATOR, application, new_ref, running_worker, submit
+from tests.helpers.cases import OPERATOR, application, new_ref, running_worker, submission, submit
 from tests.helpers.cli import dvds
 from tests.helpers.keys import TEST_KEYS
 from tests.helpers.paths import HISTORIES
@@ -158,3 +159,25 @@ class TestTheCommand:
         assert {c["ref"] for c in checks if c["verified"]} == {handle.id}
         shown = await dvds("audit", "verify-signatures", "--all", env=env)
         assert shown.code == 1 and old in shown.out and "signature_missing" in shown.out
+
+
+class TestForceReference:
+    """A reference as a force writes it, slashes and all, is what an auditor types."""
+
+    async def test_history_and_signatures_by_the_reference(self, server: WorkflowEnvironment, tmp_path: Path) -> None:
+        """`dvds audit history` and `verify-signatures` take WP/DVDS/... as written and show it so."""
+        ref = f"WP/DVDS/2020/{uuid.uuid4().int % 10**8:08d}"
+        async with running_worker(server.client, tmp_path) as worker:
+            cases = CaseClient(server.client, Settings(home=tmp_path, task_queue=worker.task_queue), signer=SIGNER)
+            await cases.start(CaseInput(ref=ref, application=application(), started_by=OPERATOR))
+            await cases.complete(ref, Task.research, Actor(id="R100", role=Role.researcher),
+                                 submission(Task.research).model_dump(mode="json"))
+        env = {"TEMPORAL_ADDRESS": server.client.service_client.config.target_host, "DVDS_HOME": str(tmp_path),
+               "DVDS_KEYS": BOTH_RINGS.model_dump_json(), "COLUMNS": "200"}
+        history = await dvds("audit", "history", ref, "--json", env=env)
+        assert history.code == 0, history.err
+        assert json.loads(history.out)["ref"] == ref
+        verified = await dvds("audit", "verify-signatures", ref, env=env)
+        assert verified.code == 0, verified.err
+        assert "2 signed step(s) on 1 case(s) checked" in verified.out and ": 0 do not verify" in verified.out
+

@@ -12,19 +12,24 @@ from activities.archive_store import Archive, ArchiveRecord
 from dvds.audit.runs import case_runs
 from dvds.audit.timeline import Timeline, build_timeline
 from dvds.cases.client import CaseError
+from states.case_ref import CASE_REF_RULE, workflow_id
 
 
 async def case_timeline(client: Client, ref: str, archive_dir: Path, include_submissions: bool = False) -> Timeline:
-    """The case's timeline from the server; from its archived raw history when the server
-    has none. Both are decoded the same way, so they read the same."""
+    """The timeline of the case with this reference, from the server; from its archived raw
+    history when the server has none. Both are decoded the same way, so they read the same."""
     try:
-        runs = await case_runs(client, ref)
+        case_id = workflow_id(ref)
+    except ValueError:
+        raise CaseError(f"ref: not a case reference ({CASE_REF_RULE})") from None
+    try:
+        runs = await case_runs(client, case_id)
     except RPCError as err:
         if err.status is not RPCStatusCode.NOT_FOUND:
             raise CaseError(f"the server refused the request ({err.status.name})") from None
     else:
         return await build_timeline(runs, client.data_converter, client.namespace, include_submissions)
-    record = Archive(archive_dir).find(ref)
+    record = Archive(archive_dir).find(case_id)  # archived under the workflow id
     if record is None:
         raise CaseError(f"ref: no case {ref} on this server or in the archive at {archive_dir}")
     return await archived_timeline(client, record, include_submissions)

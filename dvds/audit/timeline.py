@@ -32,6 +32,7 @@ from temporalio.converter import (
     decode_typed_search_attributes,
 )
 
+from dvds.cases.client import ref_of
 from states.case import Case
 from states.policy import default_policy
 from states.record import CaseInput, CaseSnapshot, TransitionRecord
@@ -127,7 +128,7 @@ class _Builder:
             for event in history.events:
                 await self.add(event)
         return Timeline(
-            ref=self.history.workflow_id,
+            ref=ref_of(self.history.workflow_id),
             run_id=self.history.run_id,
             runs=[history.run_id for history in self.runs],
             status=self.status,

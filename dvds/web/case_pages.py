@@ -66,9 +66,9 @@ async def case_page(request: Request, ref: str, me: SignedIn, cases: Cases, clai
     snapshot = await cases.snapshot(_ref(ref))
     proofs: dict[tuple[int, int], TaskCheck] = {}
     try:
-        timeline = await case_timeline(cases.client, workflow_id(snapshot.ref), archive)
+        timeline = await case_timeline(cases.client, snapshot.ref, archive)
         entries, path = for_people(timeline.entries, raw), timeline.path
-        checked = await verify_case(cases.client, workflow_id(snapshot.ref), archive, directory, Ed25519Verifier())
+        checked = await verify_case(cases.client, snapshot.ref, archive, directory, Ed25519Verifier())
         proofs = {(c.run, c.event_id): c for c in checked.checks}
     except CaseError:
         entries, path = None, [str(CaseState.received)] + [str(t.dest) for t in snapshot.transitions]
