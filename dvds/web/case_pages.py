@@ -98,9 +98,9 @@ async def _form_page(request: Request, claims: ClaimBoard, snapshot: CaseSnapsho
                      values: dict[str, str], errors: dict[str, list[str]], general: list[str],
                      case_file: CaseFile | None, status_code: int = 200) -> Response:
     fields = form_fields(TASK_MODEL[task])
-    rows = {f.name: row_count(f, values) for f in fields if f.kind == "rows"}
     return render(request, "task.html", status_code, case=snapshot, task=task, role=TASK_ROLE[task],
-                  fields=fields, values=values, errors=errors, general=general, rows=rows,
+                  fields=fields, values=values, errors=errors, general=general,
+                  rows_of=lambda f, key: row_count(f, values, key),
                   claim=await claims.find(snapshot.ref, str(task)), case_file=case_file,
                   model_doc=(TASK_MODEL[task].__doc__ or "").strip())
 
