@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from bench.setup import CASE_QUEUE, BenchWorld
 from bench.worker_handle import ROOT, WorkerProcess, worker_env
 from dvds.cases.client import CaseClient
 from dvds.connection.client import connect
-from dvds.importer.demo_data import write_demo_export
+from dvds.importer.demo_data import demo_export
 
 
 @dataclass
@@ -64,12 +63,6 @@ class OpenCasesReport:
         return "\n".join(lines)
 
 
-def _demo(rows: int, seed: int) -> bytes:
-    out = io.StringIO(newline="")
-    write_demo_export(out, rows, seed, "OPEN")
-    return out.getvalue().encode()
-
-
 def _time_cli(world: BenchWorld, args: list[str]) -> float:
     env = worker_env(world.env, world.server.address, world.home, CASE_QUEUE)
     began = time.perf_counter()
@@ -82,7 +75,7 @@ def _time_cli(world: BenchWorld, args: list[str]) -> float:
 
 async def run(args: argparse.Namespace, world: BenchWorld) -> OpenCasesReport:
     report = OpenCasesReport(args.open_cases, machine(), load_average())
-    export = _demo(args.open_cases, args.seed)
+    export = demo_export(args.open_cases, args.seed, "OPEN")
     address = world.server.address
     cases = CaseClient(await connect(world.settings, address, world.keys), world.settings, signer=world.signer)
     engine = WorkerProcess("case", CASE_QUEUE, world.home, worker_env(world.env, address, world.home, CASE_QUEUE))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import json
 import shutil
 import subprocess
@@ -28,7 +27,7 @@ from bench.setup import CASE_QUEUE, BenchWorld, make_world
 from bench.worker_handle import ROOT, WorkerProcess, worker_env
 from dvds.cases.client import CaseClient
 from dvds.connection.client import connect
-from dvds.importer.demo_data import write_demo_export
+from dvds.importer.demo_data import demo_export
 from dvds.importer.pacing import DEFAULT_BACKLOG, BacklogGate
 
 
@@ -42,12 +41,6 @@ class Mode:
     def as_dict(self) -> dict[str, Any]:
         return {"cases": self.phase.cases, "seconds": round(self.phase.seconds, 1),
                 "cases_per_second": round(self.phase.per_second, 1), "peak_backlog": self.peak_backlog}
-
-
-def _export(rows: int, seed: int, prefix: str) -> bytes:
-    out = io.StringIO(newline="")
-    write_demo_export(out, rows, seed, prefix)
-    return out.getvalue().encode()
 
 
 async def _sample(gate: BacklogGate, mode: Mode) -> None:
@@ -79,7 +72,7 @@ async def run(args: argparse.Namespace, world: BenchWorld) -> dict[str, Any]:
             sampling = asyncio.create_task(_sample(gate, mode))
             began = (mode.phase.cases, mode.phase.seconds)
             try:
-                planned = timed_plan(_export(args.rows, args.seed, f"P{n}{kind[:3].upper()}"), cases.policy,
+                planned = timed_plan(demo_export(args.rows, args.seed, f"P{n}{kind[:3].upper()}"), cases.policy,
                                      mode.phase)
                 for part in chunks(planned.to_start, chunk or len(planned.to_start)):
                     await engine_import(cases, part, engine, args.concurrency, args.phase_timeout, mode.phase,

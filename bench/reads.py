@@ -28,7 +28,7 @@ from bench.worker_handle import ROOT, WorkerProcess, worker_env
 from dvds.cases.client import CaseClient
 from dvds.connection.client import connect
 from dvds.connection.server import temporal_binary
-from dvds.importer.demo_data import write_demo_export
+from dvds.importer.demo_data import demo_export
 from workflows.report_facts import REPORT_FACTS
 
 PASSWORD = "bench-reads-password"  # noqa: S105 - the bench's own throwaway staff
@@ -62,14 +62,6 @@ class ReadsReport:
             anchor = f"   vs {t.anchor_median:.3f} s  {t.anchor}  (x{t.ratio:.2f})" if t.anchor else ""
             lines.append(f"{t.median:6.3f} s  {t.command}{size}{anchor}")
         return "\n".join(lines)
-
-
-def _demo(rows: int, seed: int) -> bytes:
-    import io
-
-    out = io.StringIO(newline="")
-    write_demo_export(out, rows, seed, "READ")
-    return out.getvalue().encode()
 
 
 def with_passwords(world: BenchWorld) -> None:
@@ -157,7 +149,7 @@ async def run(args: argparse.Namespace, world: BenchWorld) -> ReadsReport:
     await engine.start()
     try:
         phase = Phase("import", 0)
-        planned = timed_plan(_demo(args.rows, args.seed), cases.policy, phase)
+        planned = timed_plan(demo_export(args.rows, args.seed, "READ"), cases.policy, phase)
         for chunk in chunks(planned.to_start, args.chunk):
             await engine_import(cases, chunk, engine, args.concurrency, args.phase_timeout, phase)
         report.import_seconds = phase.seconds

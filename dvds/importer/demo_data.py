@@ -10,6 +10,7 @@ from words no one is called (Example, Sample, ...), so no real person's data can
 from __future__ import annotations
 
 import csv
+import io
 import random
 from datetime import date, timedelta
 from typing import TextIO
@@ -100,3 +101,10 @@ def write_demo_export(out: TextIO, rows: int, seed: int, prefix: str = "DEMO") -
     writer.writeheader()
     for number in range(1, rows + 1):
         writer.writerow(demo_row(rng, number, prefix))
+
+
+def demo_export(rows: int, seed: int, prefix: str = "DEMO") -> bytes:
+    """The demo export as the bytes of a CSV file (what `dvds demo-data` writes)."""
+    out = io.StringIO(newline="")
+    write_demo_export(out, rows, seed, prefix)
+    return out.getvalue().encode()
