@@ -16,7 +16,7 @@ from typing import TextIO
 
 from dvds.importer.demo_data import demo_row
 from dvds.importer.rows import COLUMNS
-from states.record import HistoricalDecision, HistoricalFacts, SubjectHistory
+from states.record import HistoricalFacts, SubjectHistory
 from states.risk import RiskLevel
 from states.submissions import FailureType
 
@@ -47,9 +47,12 @@ class Finding:
 def review_finding(facts: HistoricalFacts) -> Finding | None:
     """What the review finds in an imported record: relevant history that never reached the
     person at risk is a service failure (harm when the risk was high, as the two Wiltshire
-    cases of harm were); a decision on a record with no research logged is administrative."""
+    cases of harm were), whatever the decision: an application withdrawn does not end the
+    police's power to disclose under Right to Know, so its found history is looked at too (the
+    importer's possible-failure priority says the same); a decision on a record with no research
+    logged is administrative."""
     never_disclosed = facts.subject_has_relevant_history is SubjectHistory.yes and facts.disclosure_delivered_on is None
-    if never_disclosed and facts.decision is not HistoricalDecision.withdrawn:
+    if never_disclosed:
         harm = facts.risk_level is RiskLevel.high
         return Finding(FailureType.harm if harm else FailureType.service, harm)
     if facts.risk_level is not None and facts.research_completed_on is None and facts.decision_on is not None:
