@@ -6,7 +6,7 @@ import io
 from collections import Counter
 from datetime import date
 
-from dvds.importer.campaign import PROFILES, review_finding, write_campaign_export
+from dvds.importer.campaign import PROFILES, REPEAT_DECIDER, review_finding, write_campaign_export
 from dvds.importer.export import plan_import
 from dvds.importer.rows import RowContext
 from tests.helpers.cli import dvds
@@ -34,6 +34,25 @@ class TestWiltshireProfile:
         again = io.StringIO()
         write_campaign_export(again, PROFILES["wiltshire-2024"], seed=2024)
         assert again.getvalue() == out.getvalue()
+
+    def test_one_decision_maker_made_every_failing_decision(self) -> None:
+        """Every failing row names one decision maker (alone: no other researcher), who decided other cases too."""
+        out = io.StringIO()
+        write_campaign_export(out, PROFILES["wiltshire-2024"], seed=2024)
+        plan = plan_import(out.getvalue().encode(), RowContext(today=date.today()))
+        failing, others = set(), Counter[str]()
+        for row in plan.to_start:
+            facts = row.case.historical
+            assert facts is not None
+            staff = {s for s in (facts.decided_by, facts.researched_by) if s}
+            if review_finding(facts):
+                failing |= staff
+            elif REPEAT_DECIDER in staff:
+                others[REPEAT_DECIDER] += 1
+            if facts.decision_on is not None:
+                assert facts.decided_by, row.case_ref
+        assert failing == {REPEAT_DECIDER}
+        assert 10 <= others[REPEAT_DECIDER] <= 200
 
     async def test_command_writes_the_profile(self) -> None:
         """`dvds demo-data --profile wiltshire-2024` writes the 3,778 rows; an unknown profile is refused by name."""
