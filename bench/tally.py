@@ -92,13 +92,13 @@ async def tally(cases: CaseClient, reviews: list[Review], within: float) -> Tall
         report = await visibility_report(cases, "", datetime.now(UTC), cases.policy.timezone, {})
         looks = (await cases.client.count_workflows(look_backs)).count
         found = Tally(expected, counted_tally(report, expected["reviews"]), looks)
-        found.differences = _differences(expected, found)
+        found.differences = differences(expected, found)
         if not found.differences or loop.time() > deadline:
             return found
         await asyncio.sleep(1)
 
 
-def _differences(expected: dict[str, Any], found: Tally) -> list[str]:
+def differences(expected: dict[str, Any], found: Tally) -> list[str]:
     counted = found.counted
     out = [f"{key}: expected {expected[key]}, counted {counted[key]}"
            for key in ("failures_by_type", "referrals", "staff") if expected[key] != counted[key]]
