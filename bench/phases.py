@@ -6,9 +6,13 @@ whose load moves.
 
 - bare starts / engine import: N workflow starts, each running one activity.
 - bare lifecycle / engine lifecycle: one update a case; a case with a failure takes two
-  updates and three more activities (the engine: confirmation notice, IOPC referral,
-  remedial-disclosure notice), or one for a failure the referral policy does not refer
-  (administrative: the confirmation notice, then closed).
+  updates. Bare: three more activities for every failure. The engine: three for a failure the
+  referral policy refers (confirmation notice, IOPC referral, remedial-disclosure notice), one
+  for one it does not (the confirmation notice, then closed), and, when the record names who
+  decided or researched, one more that opens the look-backs (and an alert to Professional
+  Standards for a repeat member of staff, not counted: how many depends on the order).
+- engine look-backs (no bare counterpart): the look-back cases the confirmed failures opened,
+  each reviewed once.
 """
 
 from __future__ import annotations
@@ -32,13 +36,15 @@ from dvds.importer.campaign import Finding, review_finding
 from dvds.importer.export import Plan, plan_import
 from dvds.importer.rows import ImportRow, RowContext
 from dvds.importer.run import run_import, tally_for
-from states.policy import DeadlinePolicy
-from states.record import Actor
+from states.lookback import look_back_ref, staff_on
+from states.policy import DeadlinePolicy, ReferralPolicy
+from states.record import Actor, ReviewPriority
 from states.roles import Role, Task
 from states.submissions import FailureType
+from workflows import search
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "tasks"
-ACTIVITIES_PER_FAILURE = 3
+BARE_ACTIVITIES_PER_FAILURE = 3  # bench/bare.py: one with the first update, two with the second
 REVIEWERS = [f"RV{n}" for n in range(501, 537)]  # 36 staff seconded to the review
 CONFIRMERS = [f"PS{n}" for n in range(601, 605)]
 
@@ -47,15 +53,12 @@ CONFIRMERS = [f"PS{n}" for n in range(601, 605)]
 class Review:
     ref: str
     finding: Finding | None
+    referred: bool = False  # what the referral policy in force makes of the finding, once confirmed
+    staff: tuple[str, ...] = ()  # who decided or researched, on the record
 
     @property
     def failure(self) -> bool:
         return self.finding is not None
-
-    @property
-    def referred(self) -> bool:
-        """Referred by the default policy: every failure but an administrative one."""
-        return self.finding is not None and self.finding.failure_type is not FailureType.administrative
 
 
 def staff_directory() -> dict[str, Any]:
@@ -72,11 +75,33 @@ def example(name: str) -> dict[str, Any]:
     return json.loads((EXAMPLES / f"{name}.json").read_text())
 
 
-def activities_for(reviews: list[Review]) -> tuple[int, int]:
-    """(updates, activities) the lifecycle of these reviews makes."""
-    failures = sum(r.failure for r in reviews)
-    referred = sum(r.referred for r in reviews)
-    return len(reviews) + failures, ACTIVITIES_PER_FAILURE * referred + (failures - referred)
+def updates_for(reviews: list[Review]) -> int:
+    return len(reviews) + sum(r.failure for r in reviews)
+
+
+def bare_activities_for(reviews: list[Review]) -> int:
+    return BARE_ACTIVITIES_PER_FAILURE * sum(r.failure for r in reviews)
+
+
+def engine_activities_for(reviews: list[Review]) -> int:
+    """The notices and referral of each confirmed failure, and the look-backs' opening where
+    the record names its staff (workflows/lookback.py)."""
+    failures = [r for r in reviews if r.failure]
+    return sum((3 if r.referred else 1) + (1 if r.staff else 0) for r in failures)
+
+
+def look_backs_for(reviews: list[Review]) -> dict[str, set[str]]:
+    """By staff id, the cases their confirmed failures open a look-back of: every case naming
+    them but the failure itself (states/lookback.py), each once however many failures name them."""
+    by_staff: dict[str, set[str]] = {}
+    for r in reviews:
+        for staff_id in r.staff:
+            by_staff.setdefault(staff_id, set()).add(r.ref)
+    opened: dict[str, set[str]] = {}
+    for failure in (r for r in reviews if r.failure):
+        for staff_id in failure.staff:
+            opened.setdefault(staff_id, set()).update(by_staff[staff_id] - {failure.ref})
+    return opened
 
 
 async def visible(client: Client, query: str, count: int, within: float) -> None:
@@ -99,14 +124,19 @@ def plan(export: bytes, policy: DeadlinePolicy) -> Plan:
     return plan_import(export, context)
 
 
-def reviews_in(rows: list[ImportRow]) -> list[Review]:
+def reviews_in(rows: list[ImportRow], referral: ReferralPolicy) -> list[Review]:
     """One review a row, finding what dvds.importer.campaign.review_finding finds (the possible
     failures to disclose, about 1% of a demo export; a campaign profile's planted failures);
-    every failure found is confirmed."""
-    found = [Review(r.case_ref, review_finding(r.case.historical) if r.case.historical else None) for r in rows]
+    every failure found is confirmed, and referred as the policy in force says."""
+    def review(ref: str, finding: Finding | None, staff: list[str]) -> Review:
+        referred = finding is not None and referral.refers(str(finding.failure_type), finding.harm_occurred)
+        return Review(ref, finding, referred, tuple(staff))
+
+    found = [review(r.case_ref, review_finding(r.case.historical) if r.case.historical else None,
+                    staff_on([], r.case.historical)) for r in rows]
     if not any(r.failure for r in found):
         # At least one failure, so a small run still exercises the referral.
-        found[0] = Review(found[0].ref, Finding(FailureType.service, False))
+        found[0] = review(found[0].ref, Finding(FailureType.service, False), list(found[0].staff))
     return found
 
 
@@ -139,7 +169,7 @@ async def engine_lifecycle(cases: CaseClient, reviews: list[Review], worker: Wor
                            within: float, phase: Phase) -> None:
     before = worker.status().get("activities", 0)
     no_failure, failure, confirmed = example("review"), example("review_failure"), example("failure_confirmation")
-    updates, activities = activities_for(reviews)
+    updates, activities = updates_for(reviews), engine_activities_for(reviews)
 
     async def review(case: Review) -> None:
         n = int(case.ref.rsplit("-", 1)[-1])
@@ -167,6 +197,26 @@ async def engine_lifecycle(cases: CaseClient, reviews: list[Review], worker: Wor
     phase.activities += activities
 
 
+async def engine_look_backs(cases: CaseClient, refs: list[str], concurrency: int, within: float,
+                            phase: Phase) -> None:
+    """Once every look-back the confirmations opened is visible, each reviewed: nothing found
+    (a look-back of a case under review in its own right finds what that review counted)."""
+    no_failure = example("review")
+    began = time.perf_counter()
+    await visible(cases.client, f"WorkflowType = 'CaseWorkflow' AND {search.PRIORITY.name} = "
+                  f"'{ReviewPriority.look_back}'", len(refs), within)
+
+    async def review(ref: str) -> None:
+        reviewer = Actor(id=REVIEWERS[sum(map(ord, ref)) % len(REVIEWERS)], role=Role.reviewer)
+        snap = await timed(phase.latencies, cases.complete(look_back_ref(ref), Task.review, reviewer, no_failure))
+        assert snap.state == "closed", f"the look-back of {ref} is {snap.state} after its review"
+
+    await each_bounded(sorted(refs), concurrency, review)
+    phase.cases += len(refs)
+    phase.updates += len(refs)
+    phase.seconds += time.perf_counter() - began
+
+
 # ---- bare Temporal -------------------------------------------------------------------
 
 
@@ -189,7 +239,7 @@ async def bare_starts(client: Client, queue: str, reviews: list[Review], worker:
 async def bare_lifecycle(client: Client, reviews: list[Review], worker: WorkerProcess, concurrency: int,
                          within: float, phase: Phase) -> None:
     before = worker.status().get("activities", 0)
-    updates, activities = activities_for(reviews)
+    updates, activities = updates_for(reviews), bare_activities_for(reviews)
 
     async def step(case: Review) -> None:
         handle = client.get_workflow_handle(f"bare-{case.ref}")

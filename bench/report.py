@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.measure import Phase
+from bench.tally import Tally
 
 TARGET_RATIO = 0.8
 TARGET_P99_SECONDS = 1.0
@@ -22,6 +23,7 @@ class Report:
     phases: dict[str, Phase] = field(default_factory=dict)
     workers: dict[str, dict[str, Any]] = field(default_factory=dict)
     outcome: dict[str, int] = field(default_factory=dict)
+    tally: Tally | None = None
 
     def ratio(self, engine: str, bare: str) -> float:
         base = self.phases[bare].per_second
@@ -42,7 +44,8 @@ class Report:
             ratios["lifecycle_vs_bare"] = round(self.ratio("engine lifecycle", "bare lifecycle"), 3)
         return {"rows": self.rows, "concurrency": self.concurrency, "machine": self.machine,
                 "load_before": self.load_before, "load_after": self.load_after, "phases": phases,
-                "ratios": ratios, "workers": self.workers, "outcome": self.outcome}
+                "ratios": ratios, "workers": self.workers, "outcome": self.outcome,
+                "tally": self.tally.as_dict() if self.tally else None}
 
     def text(self) -> str:
         data = self.as_dict()
@@ -63,6 +66,8 @@ class Report:
             lines.append("CPU ms per case (server, worker, client):")
             for name, p in data["phases"].items():
                 cpu = p["cpu_ms_per_case"]
+                if not cpu:
+                    continue
                 lines.append(f"  {name:<18}" + "  ".join(f"{k} {v:.1f}" for k, v in cpu.items()))
             lines.append("")
         for name, value in data["ratios"].items():
@@ -80,6 +85,8 @@ class Report:
                          f"(max_cached_workflows {w.get('max_cached')})")
         if self.outcome:
             lines.append("outcome: " + ", ".join(f"{k} {v}" for k, v in self.outcome.items()))
+        if self.tally is not None:
+            lines.append(self.tally.text())
         return "\n".join(lines)
 
 

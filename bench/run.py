@@ -24,23 +24,37 @@ from temporalio.client import Client
 
 from bench import cli_startup, open_cases, reads
 from bench.measure import CpuMeter, Phase, chunks, load_average, machine
-from bench.phases import bare_lifecycle, bare_starts, engine_import, engine_lifecycle, reviews_in, timed_plan
+from bench.phases import (
+    bare_lifecycle,
+    bare_starts,
+    engine_import,
+    engine_lifecycle,
+    engine_look_backs,
+    look_backs_for,
+    reviews_in,
+    timed_plan,
+)
 from bench.profiling import Recording, hottest
 from bench.report import Report
 from bench.setup import BARE_QUEUE, CASE_QUEUE, BenchWorld, make_world
+from bench.tally import tally
 from bench.worker_handle import WorkerProcess, worker_env
 from dvds.cases.client import CaseClient
 from dvds.connection.client import connect
-from dvds.importer.campaign import PROFILES, write_campaign_export
+from dvds.importer.campaign import PROFILES, CampaignProfile, write_campaign_export
 from dvds.importer.demo_data import write_demo_export
 from states.submissions import FailureType
 
+# `--smoke --campaign NAME`: the profile's kind of file, a few rows of each failure kind.
+SMOKE_CAMPAIGN = CampaignProfile(rows=60, service=2, harm=1, administrative=2)
 
-def demo_export(rows: int, seed: int, prefix: str = "BENCH", campaign: str | None = None) -> bytes:
+
+def demo_export(rows: int, seed: int, prefix: str = "BENCH", campaign: str | None = None,
+                smoke: bool = False) -> bytes:
     """What `dvds demo-data --rows N --seed S` (or `--profile NAME`) writes."""
     out = io.StringIO(newline="")
     if campaign is not None:
-        write_campaign_export(out, PROFILES[campaign], seed, prefix)
+        write_campaign_export(out, SMOKE_CAMPAIGN if smoke else PROFILES[campaign], seed, prefix)
     else:
         write_demo_export(out, rows, seed, prefix)
     return out.getvalue().encode()
@@ -77,7 +91,7 @@ async def campaign(args: argparse.Namespace, world: BenchWorld) -> Report:
     """Engine and bare in alternating chunks (bare first, then engine first, ...), so a
     change in the machine's load falls on both alike."""
     report = Report(args.rows, args.concurrency, machine(), load_average())
-    export = demo_export(args.rows, args.seed, campaign=args.campaign)
+    export = demo_export(args.rows, args.seed, campaign=args.campaign, smoke=args.smoke)
     address = world.server.address
     cases = CaseClient(await connect(world.settings, address, world.keys), world.settings, signer=world.signer)
     plain = await Client.connect(address)
@@ -98,7 +112,7 @@ async def campaign(args: argparse.Namespace, world: BenchWorld) -> Report:
         meters = {kind: CpuMeter({"server": world.server.process.pid, "worker": w.pid, "client": os.getpid()})
                   for kind, w in (("bare", bare), ("engine", engine))}
         planned = timed_plan(export, cases.policy, phases["engine import"])
-        reviews = reviews_in(planned.to_start)
+        reviews = reviews_in(planned.to_start, cases.policy.referral)
         rows = chunks(planned.to_start, args.chunk)
         for n, (row_chunk, review_chunk) in enumerate(zip(rows, chunks(reviews, args.chunk), strict=True)):
             runs = [(phases["bare starts"], bare_starts(plain, BARE_QUEUE, review_chunk, bare, args.concurrency,
@@ -112,6 +126,12 @@ async def campaign(args: argparse.Namespace, world: BenchWorld) -> Report:
                     (phases["engine lifecycle"], engine_lifecycle(cases, review_chunk, engine, args.concurrency,
                                                                   within, phases["engine lifecycle"]))]
             await alternate(runs, n, meters)
+        looked_at = set().union(*look_backs_for(reviews).values())
+        if looked_at:
+            phases["engine look-backs"] = Phase("engine look-backs", 0)
+            await engine_look_backs(cases, sorted(looked_at), args.concurrency, within, phases["engine look-backs"])
+        # The report reads the cases the staff table counts one by one: a query each, so the worker is up.
+        report.tally = await tally(cases, reviews, min(within, 120))
         report.workers["bare"] = {**bare.memory(), **bare.status()}
         report.workers["case"] = {**engine.memory(), **engine.status()}
     finally:
@@ -125,6 +145,8 @@ async def campaign(args: argparse.Namespace, world: BenchWorld) -> Report:
 
 
 async def main(args: argparse.Namespace) -> int:
+    """0, or 1 when the campaign's tally differs from what its rows and the policy imply."""
+    code = 0
     world = make_world(args.home, args.cache)
     await world.server.start()
     try:
@@ -144,6 +166,8 @@ async def main(args: argparse.Namespace) -> int:
             report = await campaign(args, world)
             print(report.text())
             data = report.as_dict()
+            if report.tally is not None and report.tally.differences:
+                code = 1
             if args.profile:
                 for name in ("worker", "client"):
                     print(f"\nprofile {name}: hottest functions (share of samples, inclusive)")
@@ -155,7 +179,7 @@ async def main(args: argparse.Namespace) -> int:
         world.server.stop()
         if not args.keep and args.home is None:
             shutil.rmtree(world.home, ignore_errors=True)
-    return 0
+    return code
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -184,7 +208,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     if args.campaign:
         args.rows = PROFILES[args.campaign].rows
     if args.smoke:
-        args.rows = 20
+        args.rows = SMOKE_CAMPAIGN.rows if args.campaign else 20
         args.chunk = 10
         args.phase_timeout = min(args.phase_timeout, 240)
     return args

@@ -8,6 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.phases import Review
+from bench.tally import Tally, differences, expected_tally
+from dvds.importer.campaign import Finding
+from states.submissions import FailureType
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -36,6 +41,25 @@ class TestBenchSmoke:
         outcome = figures["outcome"]
         assert outcome["closed"] + outcome["referred"] == 20
         assert outcome["referred"] == outcome["iopc_outbox_files"] >= 1
+
+    def test_campaign_smoke_tallies_the_report_against_the_rows(self, tmp_path: Path) -> None:
+        """`--smoke --campaign wiltshire-2024`: each failure kind confirmed, the look-backs reviewed, and the
+        audit report's tally as the rows and the referral policy imply (exit 0)."""
+        out = tmp_path / "campaign.json"
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.run", "--smoke", "--campaign", "wiltshire-2024", "--json", str(out),
+             "--home", str(tmp_path / "home")],
+            cwd=ROOT, capture_output=True, text=True, timeout=280,
+        )
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        tally = json.loads(out.read_text())["tally"]
+        assert tally["differences"] == []
+        assert tally["counted"]["failures_by_type"] == {"administrative": 2, "harm": 1, "service": 2}
+        assert [(r["category"], r["referred"]) for r in tally["counted"]["referrals"]] == [("voluntary", 3)]
+        (repeat,) = tally["counted"]["staff"]
+        assert (repeat["staff_id"], repeat["confirmed_failures"], repeat["alert"]) == ("DM07", 5, True)
+        assert tally["look_backs"] == repeat["look_backs"] >= 5
+        assert "tally: as the rows and the referral policy imply" in done.stdout
 
     def test_open_cases_run_starts_every_case_and_times_the_commands(self, tmp_path: Path) -> None:
         """`--open-cases N` (in chunks) leaves N cases open and times case show, task list and case list."""
@@ -69,3 +93,25 @@ class TestBenchSmoke:
         assert timings["dvds audit report"]["anchor"].startswith("temporal workflow count")
         assert timings["dvds case list --all"]["ratio"] > 0
         assert figures["cases"] == 20 and figures["page_bytes"]["web GET /inbox"] > 0
+
+
+class TestCampaignTally:
+    """The tally the rows and the policy imply, and a report that differs from it is named."""
+
+    def test_a_report_that_differs_is_named(self) -> None:
+        """Expected: failures by type, referrals of the referred ones, the repeat member's look-backs; a
+        counted report with one failure fewer is a difference."""
+        reviews = [Review("A-1", Finding(FailureType.service, False), True, ("DM1",)),
+                   Review("A-2", Finding(FailureType.administrative, False), False, ("DM1",)),
+                   Review("A-3", None, False, ("DM1", "RS1")), Review("A-4", None, False, ("DM2",))]
+        expected = expected_tally(reviews)
+        assert expected["failures_by_type"] == {"administrative": 1, "service": 1}
+        assert expected["referrals"] == [{"category": "voluntary", "cases": 1, "referred": 1, "within_limit": 1,
+                                          "late": 0}]
+        assert [(s["staff_id"], s["confirmed_failures"], s["look_backs"], s["alert"]) for s in expected["staff"]] == [
+            ("DM1", 2, 3, True)]
+        assert expected["look_backs"] == 3
+        same = Tally(expected, {**expected}, 3)
+        assert differences(expected, same) == []
+        fewer = Tally(expected, {**expected, "failures_by_type": {"service": 1}}, 2)
+        assert [d.split(":")[0] for d in differences(expected, fewer)] == ["failures_by_type", "look-backs"]
