@@ -185,7 +185,11 @@ class TestOrganisationalReferral:
             [filed] = [json.loads(p.read_text()) for p in (tmp_path / "iopc-outbox").glob("*.json")]
             assert filed["request"]["category"] == "organisational"
             assert filed["request"]["cases"] == [first.id, second.id] and "concern" not in filed["request"]
-            assert referral in await organisational_referrals(client)
+
+            async def listed() -> bool:  # visibility shows a finished workflow a moment later
+                return referral in await organisational_referrals(client)
+
+            await eventually(listed, 30, "the referral listed for auditors")
 
     async def test_from_the_command_line(self, client: Client, tmp_path: Path) -> None:
         """`dvds referral organisational` files it and `dvds referral list` shows its cases; a bad one is refused."""
@@ -198,8 +202,12 @@ class TestOrganisationalReferral:
                               "--concern", "The response to earlier referrals.", env=env)
             assert made.code == 0, made.err
             assert made.out.startswith(f"{ref}: IOPC-") and "(organisational, 2 cases)" in made.out
-            listed = await dvds("referral", "list", "--json", env=env)
-            assert any(r["ref"] == ref and r["cases"] == [first.id, second.id] for r in json.loads(listed.out))
+
+            async def shown() -> bool:  # visibility shows a finished workflow a moment later
+                listed = await dvds("referral", "list", "--json", env=env)
+                return any(r["ref"] == ref and r["cases"] == [first.id, second.id] for r in json.loads(listed.out))
+
+            await eventually(shown, 30, "the referral in dvds referral list")
             refused = await dvds("referral", "organisational", f"{ref}-2", first.id, "--actor", "PS600",
                                  "--concern", "x", env=env)
             assert refused.code == 1 and "cases: List should have at least 2 items" in refused.err
