@@ -11,17 +11,13 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.archive_store import Archive, ArchiveRecord
 from dvds.audit.runs import case_runs
 from dvds.audit.timeline import Timeline, build_timeline
-from dvds.cases.client import CaseError
-from states.case_ref import CASE_REF_RULE, workflow_id
+from dvds.cases.client import CaseError, case_workflow_id
 
 
 async def case_timeline(client: Client, ref: str, archive_dir: Path, include_submissions: bool = False) -> Timeline:
     """The timeline of the case with this reference, from the server; from its archived raw
     history when the server has none. Both are decoded the same way, so they read the same."""
-    try:
-        case_id = workflow_id(ref)
-    except ValueError:
-        raise CaseError(f"ref: not a case reference ({CASE_REF_RULE})") from None
+    case_id = case_workflow_id(ref)
     try:
         runs = await case_runs(client, case_id)
     except RPCError as err:

@@ -26,13 +26,12 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.archive_store import Archive, ArchiveRecord
 from dvds.audit.archiving import CLOSED_CASES
 from dvds.audit.runs import case_runs
-from dvds.cases.client import CaseError
+from dvds.cases.client import CaseError, case_workflow_id
 from dvds.connection.client import connect
 from dvds.settings import Settings
 from dvds.staff.directory import read_staff
 from dvds.staff.signing import Ed25519Verifier
 from states.admission import start_claim
-from states.case_ref import CASE_REF_RULE, workflow_id
 from states.messages import TaskInput
 from states.proof import CASE_START, Claim, ProofRefusal, ProofRule, Verifier, WebChannel, proof_refusal
 from states.record import CaseInput
@@ -169,14 +168,14 @@ async def verify_case(
     """Every run of one case: from the server, or (once the server has none) from the archive."""
     checker = _Checker(directory, verifier)
     try:
-        runs = await case_runs(client, _case_id(ref))
+        runs = await case_runs(client, case_workflow_id(ref))
     except RPCError as err:
         if err.status is not RPCStatusCode.NOT_FOUND:
             raise CaseError(f"the server refused the request ({err.status.name})") from None
     else:
         return SignatureReport(checks=await checker.case(runs, client.data_converter, client.namespace),
                                sources=["server"])
-    record = Archive(archive_dir).find(_case_id(ref))  # archived under the workflow id
+    record = Archive(archive_dir).find(case_workflow_id(ref))  # archived under the workflow id
     if record is None:
         raise CaseError(f"ref: no case {ref} on this server or in the archive at {archive_dir}")
     checks = await checker.case(_archived(record), client.data_converter, client.namespace)
@@ -203,14 +202,6 @@ async def verify_all(
         checks += await checker.case(_archived(record), client.data_converter, client.namespace)
     return SignatureReport(checks=checks, sources=[f"server ({len(done) - archived} closed cases)",
                                                    f"archive ({archived} cases not on the server)"])
-
-
-def _case_id(ref: str) -> str:
-    """The workflow id of the case with this reference (states/case_ref.py)."""
-    try:
-        return workflow_id(ref)
-    except ValueError:
-        raise CaseError(f"ref: not a case reference ({CASE_REF_RULE})") from None
 
 
 async def verify_signatures(settings: Settings, ref: str | None, archive_dir: Path | None = None) -> SignatureReport:

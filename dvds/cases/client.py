@@ -209,9 +209,7 @@ class CaseClient:
     # ---- reading ---------------------------------------------------------------
 
     def handle(self, ref: str) -> WorkflowHandle[Any, CaseSnapshot]:
-        if not is_case_ref(ref):
-            raise CaseError(f"ref: {CASE_REF_RULE}")
-        return self.client.get_workflow_handle(workflow_id(ref), result_type=CaseSnapshot)
+        return self.client.get_workflow_handle(case_workflow_id(ref), result_type=CaseSnapshot)
 
     async def snapshot(self, ref: str) -> CaseSnapshot:
         handle = self.handle(ref)
@@ -292,6 +290,14 @@ class CaseClient:
         cases = [c for c in await self.list_cases(self.work_query([role] if role else None), limit) if c.pending_tasks]
         far = datetime.max.replace(tzinfo=UTC)
         return sorted(cases, key=lambda c: (c.priority or "9", c.next_due or far, c.ref))
+
+
+def case_workflow_id(ref: str) -> str:
+    """The workflow id of the case with this reference; a reference no force could write is
+    refused naming the field and the rule."""
+    if not is_case_ref(ref):
+        raise CaseError(f"ref: {CASE_REF_RULE}")
+    return workflow_id(ref)
 
 
 def ref_of(execution_id: str) -> str:
