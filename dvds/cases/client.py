@@ -264,16 +264,22 @@ class CaseClient:
             server = base64.urlsafe_b64decode(token.encode()) if token else None
         except ValueError:
             raise CaseError("page-token: not a page token this list gave") from None
-        iterator = self.client.list_workflows(self.case_query(query), page_size=size, next_page_token=server)
         try:
-            await iterator.fetch_next_page()
+            cases, more = await self.list_page(query, size, server)
         except RPCError as err:
             if err.status is RPCStatusCode.INVALID_ARGUMENT and token:
                 raise CaseError("page-token: not a page token this list gave") from None
             raise CaseError(_rpc_message("", err)) from None
-        more = iterator.next_page_token
-        return CasePage(cases=[listing(e) for e in iterator.current_page or []],
-                        next_token=base64.urlsafe_b64encode(more).decode() if more else None)
+        return CasePage(cases=cases, next_token=base64.urlsafe_b64encode(more).decode() if more else None)
+
+    async def list_page(
+        self, query: str, size: int, server_token: bytes | None = None
+    ) -> tuple[list[CaseListing], bytes | None]:
+        """One page of the cases `query` matches and the server's token for the next (None at
+        the end). The server's refusals are raised as they come."""
+        iterator = self.client.list_workflows(self.case_query(query), page_size=size, next_page_token=server_token)
+        await iterator.fetch_next_page()
+        return [listing(e) for e in iterator.current_page or []], iterator.next_page_token or None
 
     def work_query(self, roles: list[str] | None = None) -> str:
         """Open cases of this deployment waiting on a task for any of `roles` (any role when None)."""

@@ -17,9 +17,7 @@ import json
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from temporalio.client import WorkflowExecution
-
-from dvds.cases.client import CaseClient, CaseError, CaseListing, listing
+from dvds.cases.client import CaseClient, CaseError, CaseListing
 from states.record import ReviewPriority
 from workflows import search
 
@@ -94,11 +92,7 @@ class WorkQueue:
         return await self.cases.count_cases(f"({self.query}) AND {clause}")
 
     async def _list(self, clause: str, size: int, token: bytes | None = None) -> tuple[list[CaseListing], bytes | None]:
-        iterator = self.cases.client.list_workflows(
-            self.cases.case_query(f"({self.query}) AND {clause}"), page_size=size, next_page_token=token)
-        await iterator.fetch_next_page()
-        page: list[WorkflowExecution] = list(iterator.current_page or [])
-        return [listing(e) for e in page], iterator.next_page_token or None
+        return await self.cases.list_page(f"({self.query}) AND {clause}", size, token)
 
     async def page(self, size: int, token: str | None = None) -> Page:
         cursor = Cursor.decode(token)
