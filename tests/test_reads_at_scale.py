@@ -152,6 +152,36 @@ class TestReportFromVisibility:
         assert counted.counted_by_snapshot == len(world.old_refs)
         assert counted.decision_times.decided > 200 and counted.referrals[0].referred == 4
 
+    async def test_same_figures_when_every_case_carries_the_facts(self, world: World) -> None:
+        """Today's queue alone (no case read the old way): the counts leave out the facts clause and still agree."""
+        query = f"TaskQueue = '{world.queue}'"
+
+        async def same() -> AuditReport:
+            now = datetime.now(UTC)
+            reference = build_report(await gather_snapshots(world.cases, query), now, "Europe/London", {})
+            counted = await visibility_report(world.cases, query, now, "Europe/London", {})
+            assert _figures(counted) == _figures(reference)
+            return counted
+
+        counted = await eventually(same, 60, "the counted report matching the reference")
+        assert counted.counted_by_snapshot == 0 and counted.cases >= 300 and counted.decision_times.decided > 200
+
+    async def test_a_case_no_worker_answers_for_is_set_aside(self, world: World, env,  # type: ignore[no-untyped-def]
+                                                              tmp_path: Path) -> None:
+        """A case from before the facts whose worker has gone is named as unreadable; the rest is still counted."""
+        client: Client = env.client
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(worker_module, "CaseWorkflow", CaseWorkflowBeforeFacts)
+            async with running_worker(client, tmp_path) as gone:
+                refs = await _import(client, gone.task_queue, "GONE", 1, 3)
+                await settled(client.get_workflow_handle(refs[0]))
+        query = f"TaskQueue = '{gone.task_queue}' OR TaskQueue = '{world.queue}'"
+        counted = await visibility_report(world.cases, query, datetime.now(UTC), "Europe/London", {})
+        assert counted.unreadable == refs
+        today = await visibility_report(world.cases, f"TaskQueue = '{world.queue}'", datetime.now(UTC),
+                                        "Europe/London", {})
+        assert _figures(counted) | {"unreadable": []} == _figures(today)
+
     async def test_old_case_publishes_facts_when_it_acts(self, world: World) -> None:
         """A case from before the facts carries them once it next acts, and is no longer read the old way."""
         acted = world.old_refs[0]

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from dvds.audit.staff_report import StaffFigures, staff_figures
-from dvds.cases.client import CaseClient
+from dvds.cases.client import CaseClient, CaseError
 from states.organisational_referral import OrganisationalReferral
 from states.record import CaseSnapshot
 from states.report_facts import OVER_28, OVER_35, decided_at
@@ -71,6 +71,10 @@ class AuditReport(BaseModel):
         default=0, description="Cases read one by one: no report facts (ended before them, or not woken since)"
     )
     staff: list[StaffFigures] = Field(default_factory=list, description="Failures and look-backs per staff id")
+    unreadable: list[str] = Field(
+        default_factory=list,
+        description="Cases without report facts whose snapshot could not be read (no worker answering): not counted",
+    )
     organisational_referrals: list[OrganisationalReferral] = Field(default_factory=list)
 
 
@@ -165,10 +169,28 @@ async def gather_snapshots(cases: CaseClient, query: str, concurrency: int = 16)
     return list(await asyncio.gather(*(one(c.ref) for c in listings)))
 
 
+async def gather_readable(cases: CaseClient, query: str, concurrency: int = 16) -> tuple[list[CaseSnapshot], list[str]]:
+    """As gather_snapshots, but a case that cannot be read (its worker gone, the query
+    refused) is set aside by reference instead of failing every other figure."""
+    listings = await cases.list_cases(query)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(ref: str) -> CaseSnapshot | str:
+        async with gate:
+            try:
+                return await cases.snapshot(ref)
+            except CaseError:
+                return ref
+
+    read = await asyncio.gather(*(one(c.ref) for c in listings))
+    return [r for r in read if not isinstance(r, str)], sorted(r for r in read if isinstance(r, str))
+
+
 def report_rows(report: AuditReport) -> list[tuple[str, str, str]]:
     """The report flattened to (section, item, value): the CSV, and the tables for people."""
     rows: list[tuple[str, str, str]] = [("cases", "total", str(report.cases)),
                                         ("cases", "counted_by_snapshot", str(report.counted_by_snapshot))]
+    rows += [("unreadable", ref, "no report facts and its snapshot could not be read") for ref in report.unreadable]
     for section, counts in (("state", report.by_state), ("route", report.by_route),
                             ("risk_level", report.by_risk_level), ("failure_type", report.failures_by_type)):
         rows += [(section, key, str(value)) for key, value in counts.items()]

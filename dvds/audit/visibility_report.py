@@ -26,6 +26,7 @@ from dvds.audit.report import (
     OverdueCase,
     ReferralFigures,
     build_report,
+    gather_readable,
     gather_snapshots,
 )
 from dvds.audit.staff_report import StaffFigures, staff_figures
@@ -45,6 +46,9 @@ LISTABLE = 60  # a range holding this many cases or fewer is listed instead of n
 # Receipt to decision and confirmation to referral, in seconds: the first bounds tried.
 DAY = 86400.0
 FIRST_BOUNDS = [d * DAY for d in (1, 7, 14, 21, 28, 35, 56, 90, 180, 365, 1825)]
+# Below and above any value a case can carry (decided before it was received, by a bad
+# record, is below 0; ten thousand years above the last bound): the ends of the outer parts.
+FLOOR, CEILING = -1e12, 1e12
 
 
 def _literal(value: float) -> str:
@@ -78,55 +82,67 @@ class Counter:
 
 class Ranked:
     """Values of one numeric attribute by rank (1 = the smallest), over the counter's cases
-    and `extra` values of cases read the old way."""
+    and `extra` values of cases read the old way.
+
+    Ranges are counted as parts, (low, high] each with both ends in the query, never as
+    "at most": a count costs the server the rows it matches, and a two-ended range is the one
+    SQLite's planner reads from the attribute's own index. The parts of one round add up to
+    the cases below the last bound; the first round's, with the part past it, to them all."""
 
     def __init__(self, counter: Counter, key: SearchAttributeKey[float], extra: list[float]) -> None:
         self.counter = counter
         self.key = key
         self.extra = sorted(extra)
-        self._tallies: dict[float, asyncio.Future[int]] = {}
+        self._parts: dict[tuple[float, float], asyncio.Future[int]] = {}
 
-    async def at_most(self, bound: float) -> int:
-        """How many are <= bound; asked once per bound, however many ranks are looked for."""
-        if bound not in self._tallies:
-            self._tallies[bound] = asyncio.ensure_future(self.counter.count(f"{self.key.name} <= {_literal(bound)}"))
-        return await self._tallies[bound] + sum(1 for v in self.extra if v <= bound)
+    async def part(self, low: float, high: float) -> int:
+        """How many are in (low, high]; asked once per part, however many ranks are looked for."""
+        if (low, high) not in self._parts:
+            self._parts[(low, high)] = asyncio.ensure_future(self.counter.count(self._range(low, high)))
+        return await self._parts[(low, high)] + sum(1 for v in self.extra if low < v <= high)
 
-    async def between(self, low: float | None, high: float) -> list[float]:
+    def _range(self, low: float, high: float) -> str:
+        return f"{self.key.name} > {_literal(low)} AND {self.key.name} <= {_literal(high)}"
+
+    async def parts(self, low: float, bounds: list[float]) -> list[int]:
+        return list(await asyncio.gather(*(self.part(a, b) for a, b in zip([low, *bounds], bounds, strict=False))))
+
+    async def total(self) -> int:
+        """How many have a value: the first round's parts and the part past them."""
+        return sum(await self.parts(FLOOR, [*FIRST_BOUNDS, CEILING]))
+
+    async def between(self, low: float, high: float) -> list[float]:
         """The values in (low, high]."""
-        clause = f"{self.key.name} <= {_literal(high)}"
-        if low is not None:
-            clause += f" AND {self.key.name} > {_literal(low)}"
-        listed = [e.typed_search_attributes.get(self.key) for e in await self.counter.listed(clause)]
-        local = [v for v in self.extra if (low is None or v > low) and v <= high]
+        listed = [e.typed_search_attributes.get(self.key) for e in await self.counter.listed(self._range(low, high))]
+        local = [v for v in self.extra if low < v <= high]
         return sorted([float(v) for v in listed if v is not None] + local)
 
     async def value(self, rank: int) -> float:
-        low: float | None = None  # the value ranked `rank` lies in (low, high]
-        below = 0  # how many values are <= low
-        bounds = FIRST_BOUNDS
+        low, below = FLOOR, 0  # the value ranked `rank` lies above low; `below` are <= low
+        bounds = [*FIRST_BOUNDS, CEILING]
         while True:
-            tallies = await asyncio.gather(*(self.at_most(b) for b in bounds))
-            high, inside = bounds[-1], tallies[-1]
-            for bound, tally in zip(bounds, tallies, strict=True):
-                if tally >= rank:
-                    high, inside = bound, tally
+            counted = await self.parts(low, bounds)
+            high, inside = bounds[-1], below + sum(counted)
+            for bound, part in zip(bounds, counted, strict=True):
+                if below + part >= rank:
+                    high, inside = bound, below + part
                     break
-                low, below = bound, tally
-            if inside < rank:  # past the last bound: look further out
-                bounds = [high * 2**i for i in range(1, SPLITS + 1)]
-                continue
-            narrow = high <= 0 if low is None else high - low < 1.0
-            if inside - below <= LISTABLE or narrow:
-                if narrow and low is not None and (same := await self._all_equal(low, high, inside - below)):
+                low, below = bound, below + part
+            if inside < rank:
+                raise ValueError(f"rank {rank} is past the {inside} values counted")
+            narrow = high - low < 1.0
+            if inside - below <= LISTABLE or narrow or (low == FLOOR and high <= 0):
+                if narrow and (same := await self._all_equal(low, high, inside - below)):
                     return same
                 return (await self.between(low, high))[rank - below - 1]
-            bounds = await self._splits(0.0 if low is None else low, high, low is None)
+            bounds = await self._splits(max(low, 0.0) if low == FLOOR else low, high, low)
 
-    async def _splits(self, start: float, high: float, from_zero: bool) -> list[float]:
-        """Bounds that part (start, high]: between whole days when it spans a few (imported
+    async def _splits(self, start: float, high: float, low: float) -> list[float]:
+        """Bounds that part (low, high]: between whole days when it spans a few (imported
         decisions fall on whole days: one day's cases are then one part), else equal parts; and
         half a second either side of one value in it, which isolates values many cases share."""
+        if high == CEILING:  # past the first bounds: out by doubling
+            return [start * 2**i for i in range(1, SPLITS)] + [CEILING]
         days = (high - start) / DAY
         if 1 < days <= SPLITS:
             first = math.floor(start / DAY) * DAY + DAY / 2
@@ -135,14 +151,14 @@ class Ranked:
             parts = 4 if days <= 1 else SPLITS
             step = (high - start) / parts
             bounds = [start + step * i for i in range(1, parts)]
-        sample = await self.between_one(start, high)
+        sample = await self.between_one(low, high)
         if sample is not None:
-            bounds += [b for b in (sample - 0.5, sample + 0.5) if start < b < high]
-        return sorted({*([start] if from_zero else []), *bounds, high})
+            bounds += [b for b in (sample - 0.5, sample + 0.5) if low < b < high]
+        # From the floor, the first part ends at 0 (no value is below it but a bad record's).
+        return sorted({*([start] if low == FLOOR and start > low else []), *bounds, high})
 
     async def between_one(self, low: float, high: float) -> float | None:
-        clause = f"{self.key.name} > {_literal(low)} AND {self.key.name} <= {_literal(high)}"
-        listed = await self.counter.listed(clause, limit=1)
+        listed = await self.counter.listed(self._range(low, high), limit=1)
         local = [v for v in self.extra if low < v <= high]
         found = [e.typed_search_attributes.get(self.key) for e in listed]
         values = [float(v) for v in found if v is not None] + local
@@ -223,20 +239,22 @@ async def _overdue(counter: Counter) -> list[OverdueCase]:
     return found
 
 
-async def _decision_times(counter: Counter, tallies: dict[str, int], old: list[CaseSnapshot], old_report: AuditReport,
-                          total: int) -> DecisionTimes:
+async def _decision_times(counter: Counter, tallies: dict[str, int], old: list[CaseSnapshot],
+                          old_report: AuditReport) -> DecisionTimes:
+    """Receipt to decision; `not_decided` is left for the caller, who has the total."""
     extra = [s for s in (decision_seconds(snap) for snap in old) if s is not None]
-    decided = tallies["decided"] + len(extra)
-    over_28 = tallies["over_28"] + old_report.decision_times.over_28_days
+    ranked = Ranked(counter, rf.DECISION_SECONDS, extra)
+    decided = await ranked.total()  # the old cases' values are among them
     over_35 = tallies["over_35"] + old_report.decision_times.over_35_days
+    over_28 = tallies["over_28"] + tallies["over_35"] + old_report.decision_times.over_28_days
     median = p90 = None
     if decided:
         p90_rank = _nearest_rank(0.9, decided)
-        values = await _values(Ranked(counter, rf.DECISION_SECONDS, extra), [*_median_ranks(decided), p90_rank])
+        values = await _values(ranked, [*_median_ranks(decided), p90_rank])
         median, p90 = _median(values, decided), values[p90_rank]
     return DecisionTimes(
         decided=decided,
-        not_decided=total - decided,
+        not_decided=0,
         median_days=None if median is None else round(median / 86400, 1),
         p90_days=None if p90 is None else round(p90 / 86400, 1),
         over_28_days=over_28,
@@ -274,13 +292,16 @@ async def _referral(counter: Counter, category: str, tallies: dict[str, int], ol
 async def visibility_report(cases: CaseClient, query: str, now: datetime, timezone: str,
                             filters: dict[str, Any]) -> AuditReport:
     """The report on the cases `query` matches (the filters of dvds/cases/queries.py)."""
-    counter = Counter(cases, f"{cases.case_query(query)} AND {rf.REPORT_FACTS.name} >= {rf.VERSION}")
     old_query = f"{rf.REPORT_FACTS.name} IS NULL" + (f" AND ({query})" if query else "")
-    decision_counts = {"total": f"{rf.REPORT_FACTS.name} >= 1", "decided": f"{rf.DECISION_SECONDS.name} IS NOT NULL",
-                       "over_28": f"{rf.DECIDED_OVER_DAYS.name} >= 28", "over_35": f"{rf.DECIDED_OVER_DAYS.name} >= 35"}
-    old, decision = await asyncio.gather(gather_snapshots(cases, old_query), counter.counts(decision_counts))
+    old, unreadable = await gather_readable(cases, old_query)
+    # Once every case carries the facts (the usual state: a case takes them the first time
+    # it acts), the counts need not say so: a clause on DvdsReportFacts, a range over every
+    # case, would lead SQLite's planner to read all of them for each count instead of the
+    # counted attribute's own index.
+    facts = f" AND {rf.REPORT_FACTS.name} >= {rf.VERSION}" if old or unreadable else ""
+    counter = Counter(cases, cases.case_query(query) + facts)
     old_report = build_report(old, now, timezone, filters)
-    total = decision["total"] + len(old)
+    over = {"over_28": f"{rf.DECIDED_OVER_DAYS.name} = 28", "over_35": f"{rf.DECIDED_OVER_DAYS.name} = 35"}
     tallies_counted = asyncio.ensure_future(_tallies(counter))
 
     async def referrals() -> list[ReferralFigures | None]:
@@ -289,10 +310,14 @@ async def visibility_report(cases: CaseClient, query: str, now: datetime, timezo
             _referral(counter, category, tallies[f"referral:{category}"], old, old_report)
             for category in REFERRAL_CATEGORIES)))
 
+    async def decision_times() -> DecisionTimes:
+        return await _decision_times(counter, await counter.counts(over), old, old_report)
+
     # The decision times' ranges, the tallies and the overdue list at once.
     times, tallies, overdue, referred, staff = await asyncio.gather(
-        _decision_times(counter, decision, old, old_report, total), tallies_counted, _overdue(counter), referrals(),
-        _staff(cases, query, old))
+        decision_times(), tallies_counted, _overdue(counter), referrals(), _staff(cases, query, old))
+    # Every case has a state: the state tallies are the total, without a count of them all.
+    total = sum(tallies["state"].values()) + len(old)
     failures = {k: v for k, v in tallies["failure"].items() if v}
     return AuditReport(
         generated_at=now,
@@ -302,11 +327,12 @@ async def visibility_report(cases: CaseClient, query: str, now: datetime, timezo
         by_route=_merged(tallies["route"], old_report.by_route),
         by_risk_level=_merged(tallies["risk"], old_report.by_risk_level),
         overdue=sorted(overdue + old_report.overdue, key=lambda c: c.ref),
-        decision_times=times,
+        decision_times=times.model_copy(update={"not_decided": total - times.decided}),
         failures_by_type=_merged(failures, old_report.failures_by_type),
         referrals=[r for r in referred if r is not None],
         counted_by_snapshot=len(old),
         staff=staff,
+        unreadable=unreadable,
     )
 
 

@@ -146,13 +146,16 @@ def report(
 
 
 def _print_report(result: AuditReport) -> None:
-    from dvds.cli.output import console, table, when
+    from dvds.cli.output import console, errors, table, when
 
     shown = ", ".join(f"{k} {v}" for k, v in result.filters.items() if v is not None) or "all cases"
     console.print(f"[bold]Audit report[/] {when(result.generated_at)}: {result.cases} cases ({shown})")
     if result.counted_by_snapshot:
         console.print(f"{result.counted_by_snapshot} of them read one by one: they carry no report facts "
                       "(ended before them, or not acted on since)")
+    if result.unreadable:
+        errors.print(f"{len(result.unreadable)} case(s) without report facts could not be read (no worker answered) "
+                     f"and are not counted: {', '.join(result.unreadable)}", highlight=False, soft_wrap=True)
     for title, counts in (("By state", result.by_state), ("By route", result.by_route),
                           ("By risk level", result.by_risk_level), ("Failures by type", result.failures_by_type)):
         table(title, ["", "cases"], list(counts.items()))
