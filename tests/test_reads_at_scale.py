@@ -21,7 +21,8 @@ import worker as worker_module
 from dvds.audit.report import AuditReport, build_report, gather_snapshots
 from dvds.audit.visibility_report import visibility_report
 from dvds.cases import paging
-from dvds.cases.client import CaseClient, CaseError, CaseListing, server_refusal
+from dvds.cases.client import CaseClient, CaseError, server_refusal
+from dvds.cases.listing import CaseListing, ref_of
 from dvds.cases.paging import WorkQueue
 from dvds.importer.demo_data import write_demo_export
 from dvds.importer.export import plan_import
@@ -232,6 +233,22 @@ class TestPagedWork:
         assert [_work_order(c) for c in found] == sorted(_work_order(c) for c in found)
         if listable == 400:  # no ties paged by the server: the reference's order exactly
             assert [c.ref for c in found] == [c.ref for c in reference]
+
+    async def test_listings_read_as_the_sdk_reads_them(self, world: World) -> None:
+        """A listing read straight from the server's reply equals the SDK's decoding of the same row."""
+        attrs = search  # the SDK's typed attributes, as listings were read before
+        expected = {}
+        async for e in world.cases.client.list_workflows(world.cases.case_query(world.query)):
+            typed = e.typed_search_attributes
+            expected[ref_of(e.id)] = CaseListing(
+                ref=ref_of(e.id), state=typed.get(attrs.STATE) or "unknown", route=typed.get(attrs.ROUTE),
+                risk_level=typed.get(attrs.RISK_LEVEL), historical=bool(typed.get(attrs.HISTORICAL)),
+                overdue=bool(typed.get(attrs.OVERDUE)), pending_tasks=list(typed.get(attrs.PENDING_TASKS) or []),
+                next_due=typed.get(attrs.NEXT_DUE), priority=typed.get(attrs.PRIORITY),
+                received_at=typed.get(attrs.RECEIVED))
+        listed = {c.ref: c for c in await world.cases.list_cases(world.query)}
+        assert len(listed) == len(expected) >= world.total and listed == expected
+        assert any(c.next_due for c in listed.values()) and any(c.pending_tasks for c in listed.values())
 
     async def test_a_token_from_elsewhere_is_refused(self, world: World) -> None:
         """A page token that no list gave is refused, naming the field."""

@@ -32,7 +32,7 @@ from temporalio.converter import (
     decode_typed_search_attributes,
 )
 
-from dvds.cases.client import ref_of
+from dvds.cases.listing import ref_of
 from states.case import Case
 from states.policy import default_policy
 from states.record import CaseInput, CaseSnapshot, TransitionRecord

@@ -30,7 +30,8 @@ from dvds.audit.report import (
     gather_snapshots,
 )
 from dvds.audit.staff_report import StaffFigures, staff_figures
-from dvds.cases.client import CaseClient, ref_of
+from dvds.cases.client import CaseClient
+from dvds.cases.listing import ref_of
 from states.machine import CaseState
 from states.models import Route
 from states.record import CaseSnapshot, ReviewPriority

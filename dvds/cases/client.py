@@ -15,7 +15,6 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
-    WorkflowExecution,
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
@@ -25,12 +24,13 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from dvds.cases.listing import CaseListing, list_rows
 from dvds.cases.subject_index import client_keys, matching_query, subject_keys
 from dvds.connection.client import connect
 from dvds.errors import ReadableError
 from dvds.settings import Settings
 from dvds.staff.signers import Signer
-from states.case_ref import CASE_REF_RULE, case_ref, is_case_ref, workflow_id
+from states.case_ref import CASE_REF_RULE, is_case_ref, workflow_id
 from states.messages import CaseFile, TaskInput
 from states.models import Application
 from states.policy import DeadlinePolicy, default_policy
@@ -54,19 +54,6 @@ class Started(BaseModel):
 
     ref: str
     same_subject_as: list[str]
-
-
-class CaseListing(BaseModel):
-    ref: str
-    state: str
-    route: str | None
-    risk_level: str | None
-    historical: bool
-    overdue: bool
-    pending_tasks: list[str]
-    next_due: datetime | None
-    priority: str | None
-    received_at: datetime | None
 
 
 class CasePage(BaseModel):
@@ -255,8 +242,14 @@ class CaseClient:
             raise CaseError(_rpc_message("", err)) from None
 
     async def list_cases(self, query: str = "", limit: int | None = None) -> list[CaseListing]:
-        return [listing(e) async for e in self.client.list_workflows(self.case_query(query), limit=limit,
-                                                                     page_size=1000)]
+        found: list[CaseListing] = []
+        token: bytes | None = None
+        while limit is None or len(found) < limit:
+            rows, token = await list_rows(self.client, self.case_query(query), 1000, token)
+            found += rows
+            if not token:
+                break
+        return found if limit is None else found[:limit]
 
     async def page_cases(self, query: str = "", size: int = 100, token: str | None = None) -> CasePage:
         """One page of the cases `query` matches, in the server's order (newest first)."""
@@ -277,9 +270,8 @@ class CaseClient:
     ) -> tuple[list[CaseListing], bytes | None]:
         """One page of the cases `query` matches and the server's token for the next (None at
         the end). The server's refusals are raised as they come."""
-        iterator = self.client.list_workflows(self.case_query(query), page_size=size, next_page_token=server_token)
-        await iterator.fetch_next_page()
-        return [listing(e) for e in iterator.current_page or []], iterator.next_page_token or None
+        rows, more = await list_rows(self.client, self.case_query(query), size, server_token)
+        return rows, more or None
 
     def work_query(self, roles: list[str] | None = None) -> str:
         """Open cases of this deployment waiting on a task for any of `roles` (any role when None)."""
@@ -304,31 +296,6 @@ def case_workflow_id(ref: str) -> str:
     if not is_case_ref(ref):
         raise CaseError(f"ref: {CASE_REF_RULE}")
     return workflow_id(ref)
-
-
-def ref_of(execution_id: str) -> str:
-    """The case reference of a case's workflow id (states/case_ref.py)."""
-    try:
-        return case_ref(execution_id)
-    except ValueError:
-        return execution_id  # not an id a reference gives; shown as it is
-
-
-def listing(execution: WorkflowExecution) -> CaseListing:
-    """A case as visibility lists it."""
-    attrs = execution.typed_search_attributes
-    return CaseListing(
-        ref=ref_of(execution.id),
-        state=attrs.get(search.STATE) or "unknown",
-        route=attrs.get(search.ROUTE),
-        risk_level=attrs.get(search.RISK_LEVEL),
-        historical=bool(attrs.get(search.HISTORICAL)),
-        overdue=bool(attrs.get(search.OVERDUE)),
-        pending_tasks=list(attrs.get(search.PENDING_TASKS) or []),
-        next_due=attrs.get(search.NEXT_DUE),
-        priority=attrs.get(search.PRIORITY),
-        received_at=attrs.get(search.RECEIVED),
-    )
 
 
 async def _refused_message(handle: WorkflowHandle[Any, Any]) -> str:

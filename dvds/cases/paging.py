@@ -17,7 +17,8 @@ import json
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from dvds.cases.client import CaseClient, CaseError, CaseListing
+from dvds.cases.client import CaseClient, CaseError
+from dvds.cases.listing import CaseListing
 from states.record import ReviewPriority
 from workflows import search
 

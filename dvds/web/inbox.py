@@ -12,7 +12,8 @@ import asyncio
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from dvds.cases.client import CaseClient, CaseListing
+from dvds.cases.client import CaseClient
+from dvds.cases.listing import CaseListing
 from dvds.cases.paging import Page, WorkQueue
 from states.claims import Claim
 from states.roles import TASK_ROLE, Role, Task

@@ -123,7 +123,8 @@ def list_cases(
     json_out: bool = typer.Option(False, "--json", help="Print JSON (the cases of the page or pages)"),
 ) -> None:
     """Find cases through Temporal visibility queries, a page at a time (newest first)."""
-    from dvds.cases.client import CaseListing, open_cases
+    from dvds.cases.client import open_cases
+    from dvds.cases.listing import CaseListing
     from dvds.cases.queries import build_query
     from dvds.cli.output import emit_json, errors, fail, run, table, when
 

@@ -12,7 +12,7 @@ from dvds.cli.signing import PASSPHRASE_STDIN_HELP
 from states.roles import Role, Task
 
 if TYPE_CHECKING:
-    from dvds.cases.client import CaseListing
+    from dvds.cases.listing import CaseListing
     from states.record import CaseSnapshot
 
 app = typer.Typer(rich_markup_mode=None, help="Pending tasks and completing them.", no_args_is_help=True)
