@@ -277,7 +277,10 @@ class CaseClient:
         """Open cases of this deployment waiting on a task for any of `roles` (any role when None)."""
         # Scoped to this deployment's task queue: other deployments (or test runs) may
         # share the namespace, and their cases are not this team's work.
-        query = f"ExecutionStatus = 'Running' AND TaskQueue = '{self.settings.task_queue.replace(chr(39), '')}'"
+        # Open as "CloseTime IS NULL", not "ExecutionStatus = 'Running'": the same runs, but
+        # SQLite's planner then reads the priority's or deadline's own index, where an equality on
+        # the status would have it read every running case for each count.
+        query = f"CloseTime IS NULL AND TaskQueue = '{self.settings.task_queue.replace(chr(39), '')}'"
         names = [_quoted(r) for r in roles] if roles else sorted({str(r) for r in TASK_ROLE.values()})
         return query + f" AND {search.PENDING_ROLES.name} IN ({', '.join(repr(n) for n in names)})"
 

@@ -27,6 +27,7 @@ LISTABLE = 100  # listing costs about a millisecond a case; a count a few, whate
 SPLITS = 12
 DAY = timedelta(days=1)
 TIE = timedelta(seconds=1)  # cases due within this of each other are paged in the server's order
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)  # before any deadline: the first part's lower end
 FIRST_OFFSETS = [timedelta(seconds=1), timedelta(hours=1), DAY, 3 * DAY, 7 * DAY, 14 * DAY, 30 * DAY,
                  90 * DAY, 365 * DAY, 3650 * DAY]
 FROM_NOW = [-3650 * DAY, -365 * DAY, -30 * DAY, -7 * DAY, -DAY, timedelta(0), DAY, 7 * DAY, 30 * DAY,
@@ -154,8 +155,10 @@ class WorkQueue:
         # `ref`): visibility's datetimes do not compare equal to the microsecond; those already
         # shown are left out when the window is sorted.
         low = ""
+        base = (EARLIEST, 0)  # none of the scope is due by then
         if start is not None:
-            low = f" AND {key} > '{_at(start - timedelta(milliseconds=1) if cursor.ref else start)}'"
+            base = (start - timedelta(milliseconds=1) if cursor.ref else start, 0)
+            low = f" AND {key} > '{_at(base[0])}'"
         scope = f"{bucket} AND {key} IS NOT NULL{low}"
         if start is None:
             now = datetime.now(UTC)
@@ -169,9 +172,12 @@ class WorkQueue:
             bounds = sorted({*bounds, *(b for b in (around - TIE / 2, around + TIE / 2) if start is None or b > start)})
         lower: datetime | None = None  # the last bound by which fewer than `need` are due
         while True:
-            tallies = await asyncio.gather(*(self._count(f"{scope} AND {key} <= '{_at(b)}'") for b in bounds))
+            tallies = await self._due_by(scope, base, bounds)
             hit = next(((b, t) for b, t in zip(bounds, tallies, strict=True) if t >= need), None)
-            lower = max((b for b, t in zip(bounds, tallies, strict=True) if t < need), default=lower)
+            below = [(b, t) for b, t in zip(bounds, tallies, strict=True) if t < need]
+            if below:
+                base = below[-1]
+                lower = base[0]
             if hit is None:
                 if await self._count(scope) <= LISTABLE:
                     return await self._listed(cursor, scope, need, None)
@@ -199,6 +205,19 @@ class WorkQueue:
             if sample and sample[0].next_due is not None:
                 around = sample[0].next_due
                 bounds = sorted({*bounds, *(b for b in (around - TIE / 2, around + TIE / 2) if first < b < end)})
+
+    async def _due_by(self, scope: str, base: tuple[datetime, int], bounds: list[datetime]) -> list[int]:
+        """How many of `scope` are due by each bound (sorted, all after `base`, a moment by
+        which a known number are due), counted as the parts between one bound and the next,
+        both ends in the query, and added up: a count costs the server the rows it matches,
+        and a two-ended range is read from the deadline's own index, where "due by" would
+        read every case due by then."""
+        key = search.NEXT_DUE.name
+        after, before = base
+        parts = await asyncio.gather(*(
+            self._count(f"{scope} AND {key} > '{_at(low)}' AND {key} <= '{_at(high)}'")
+            for low, high in zip([after, *bounds], bounds, strict=False)))
+        return [before + sum(parts[: i + 1]) for i in range(len(parts))]
 
     async def _listed(
         self, cursor: Cursor, scope: str, need: int, end: datetime | None
