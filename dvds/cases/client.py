@@ -10,7 +10,7 @@ import base64
 import secrets
 import tomllib
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 from temporalio.client import (
@@ -29,7 +29,6 @@ from dvds.cases.subject_index import client_keys, matching_query, subject_keys
 from dvds.connection.client import connect
 from dvds.errors import ReadableError
 from dvds.settings import Settings
-from dvds.staff.signers import Signer
 from states.case_ref import CASE_REF_RULE, is_case_ref, workflow_id
 from states.messages import CaseFile, TaskInput
 from states.models import Application
@@ -39,6 +38,9 @@ from states.record import Actor, CaseInput, CaseSnapshot
 from states.roles import TASK_ROLE, Role, Task
 from states.tasks import TASK_MODEL
 from workflows import search
+
+if TYPE_CHECKING:  # a read signs nothing: the signers (and their cryptography) load when a task is signed
+    from dvds.staff.signers import Signer
 
 # The case workflow by its type name: a client names it, it need not load the workflow's
 # code (and everything that code imports) to start or read a case.
