@@ -10,7 +10,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from dvds.connection.codec import case_data_converter
-from dvds.connection.server import temporal_binary
+from dvds.connection.server import DYNAMIC_CONFIG, temporal_binary
 from tests.helpers.keys import TEST_KEYS
 from tests.helpers.staff import enrolled_staff
 from workflows import search
@@ -37,7 +37,7 @@ async def env(test_environment: None) -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=temporal_binary(),
         data_converter=case_data_converter(TEST_KEYS),
         search_attributes=search.ALL,
-        dev_server_extra_args=["--dynamic-config-value", "frontend.workerHeartbeatsEnabled=false"],
+        dev_server_extra_args=["--dynamic-config-value", "frontend.workerHeartbeatsEnabled=false", *DYNAMIC_CONFIG],
     )
     yield environment
     await environment.shutdown()
