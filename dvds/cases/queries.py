@@ -24,10 +24,13 @@ def build_query(
     clauses = []
     if state:
         clauses.append(f"DvdsState = '{state}'")
+    # A flag as "is not the other value" (the same cases: an unset flag matches neither): an
+    # equality on it would lead SQLite's planner to read every case with the flag for each of
+    # the report's counts, instead of the counted attribute's own index.
     if overdue is not None:
-        clauses.append(f"DvdsOverdue = {str(overdue).lower()}")
+        clauses.append(f"DvdsOverdue != {str(not overdue).lower()}")
     if historical is not None:
-        clauses.append(f"DvdsHistorical = {str(historical).lower()}")
+        clauses.append(f"DvdsHistorical != {str(not historical).lower()}")
     if risk:
         clauses.append(f"DvdsRiskLevel = '{risk}'")
     if pending_task:
