@@ -73,7 +73,8 @@ class AuditReport(BaseModel):
     staff: list[StaffFigures] = Field(default_factory=list, description="Failures and look-backs per staff id")
     unreadable: list[str] = Field(
         default_factory=list,
-        description="Cases without report facts whose snapshot could not be read (no worker answering): not counted",
+        description="Cases the report had to read one by one and could not (no worker answered): without report "
+        "facts, not counted at all; with them, counted but left out of the per-staff table",
     )
     organisational_referrals: list[OrganisationalReferral] = Field(default_factory=list)
 
@@ -190,7 +191,8 @@ def report_rows(report: AuditReport) -> list[tuple[str, str, str]]:
     """The report flattened to (section, item, value): the CSV, and the tables for people."""
     rows: list[tuple[str, str, str]] = [("cases", "total", str(report.cases)),
                                         ("cases", "counted_by_snapshot", str(report.counted_by_snapshot))]
-    rows += [("unreadable", ref, "no report facts and its snapshot could not be read") for ref in report.unreadable]
+    rows += [("unreadable", ref, "could not be read: left out of the figures read case by case")
+             for ref in report.unreadable]
     for section, counts in (("state", report.by_state), ("route", report.by_route),
                             ("risk_level", report.by_risk_level), ("failure_type", report.failures_by_type)):
         rows += [(section, key, str(value)) for key, value in counts.items()]

@@ -27,7 +27,6 @@ from dvds.audit.report import (
     ReferralFigures,
     build_report,
     gather_readable,
-    gather_snapshots,
 )
 from dvds.audit.staff_report import StaffFigures, staff_figures
 from dvds.cases.client import CaseClient
@@ -315,7 +314,7 @@ async def visibility_report(cases: CaseClient, query: str, now: datetime, timezo
         return await _decision_times(counter, await counter.counts(over), old, old_report)
 
     # The decision times' ranges, the tallies and the overdue list at once.
-    times, tallies, overdue, referred, staff = await asyncio.gather(
+    times, tallies, overdue, referred, (staff, staff_unreadable) = await asyncio.gather(
         decision_times(), tallies_counted, _overdue(counter), referrals(), _staff(cases, query, old))
     # Every case has a state: the state tallies are the total, without a count of them all.
     total = sum(tallies["state"].values()) + len(old)
@@ -333,13 +332,15 @@ async def visibility_report(cases: CaseClient, query: str, now: datetime, timezo
         referrals=[r for r in referred if r is not None],
         counted_by_snapshot=len(old),
         staff=staff,
-        unreadable=unreadable,
+        unreadable=sorted(unreadable + staff_unreadable),
     )
 
 
-async def _staff(cases: CaseClient, query: str, old: list[CaseSnapshot]) -> list[StaffFigures]:
+async def _staff(cases: CaseClient, query: str, old: list[CaseSnapshot]) -> tuple[list[StaffFigures], list[str]]:
     """The per-staff table, from the only cases that carry its figures: those with a failure
-    found and the look-backs (a few in a hundred), read one by one; the old path's are in `old`."""
+    found and the look-backs (a few in a hundred), read one by one; the old path's are in `old`.
+    With it, the cases among them that could not be read (left out of the table)."""
     carrying = (f"{rf.REPORT_FACTS.name} >= {rf.VERSION} AND ({search.FAILURE_TYPE.name} IS NOT NULL"
                 f" OR {search.PRIORITY.name} = '{ReviewPriority.look_back}')")
-    return staff_figures(old + await gather_snapshots(cases, carrying + (f" AND ({query})" if query else "")))
+    read, unreadable = await gather_readable(cases, carrying + (f" AND ({query})" if query else ""))
+    return staff_figures(old + read), unreadable

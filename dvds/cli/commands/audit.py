@@ -154,8 +154,8 @@ def _print_report(result: AuditReport) -> None:
         console.print(f"{result.counted_by_snapshot} of them read one by one: they carry no report facts "
                       "(ended before them, or not acted on since)")
     if result.unreadable:
-        errors.print(f"{len(result.unreadable)} case(s) without report facts could not be read (no worker answered) "
-                     f"and are not counted: {', '.join(result.unreadable)}", highlight=False, soft_wrap=True)
+        errors.print(f"{len(result.unreadable)} case(s) could not be read (no worker answered) and are left out of "
+                     f"the figures read case by case: {', '.join(result.unreadable)}", highlight=False, soft_wrap=True)
     for title, counts in (("By state", result.by_state), ("By route", result.by_route),
                           ("By risk level", result.by_risk_level), ("Failures by type", result.failures_by_type)):
         table(title, ["", "cases"], list(counts.items()))
