@@ -121,6 +121,7 @@ class Ranked:
         low, below = FLOOR, 0  # the value ranked `rank` lies above low; `below` are <= low
         bounds = [*FIRST_BOUNDS, CEILING]
         while True:
+            window = (low, bounds[-1], below)
             counted = await self.parts(low, bounds)
             high, inside = bounds[-1], below + sum(counted)
             for bound, part in zip(bounds, counted, strict=True):
@@ -128,13 +129,13 @@ class Ranked:
                     high, inside = bound, below + part
                     break
                 low, below = bound, below + part
-            if inside < rank:
-                raise ValueError(f"rank {rank} is past the {inside} values counted")
+            if inside < rank:  # cases moved while they were counted: the window, listed, says
+                return _at(await self.between(window[0], window[1]), rank - window[2] - 1, window[1])
             narrow = high - low < 1.0
             if inside - below <= LISTABLE or narrow or (low == FLOOR and high <= 0):
                 if narrow and (same := await self._all_equal(low, high, inside - below)):
                     return same
-                return (await self.between(low, high))[rank - below - 1]
+                return _at(await self.between(low, high), rank - below - 1, high)
             bounds = await self._splits(max(low, 0.0) if low == FLOOR else low, high, low)
 
     async def _splits(self, start: float, high: float, low: float) -> list[float]:
@@ -171,6 +172,12 @@ class Ranked:
             return None
         same = await self.counter.count(f"{self.key.name} = {_literal(sample)}") + self.extra.count(sample)
         return sample if same == inside else None
+
+
+def _at(values: list[float], index: int, otherwise: float) -> float:
+    """values[index], or the nearest there is: a case that moved between a count and the list
+    after it shifts a rank by one, and must not fail the report."""
+    return values[min(max(index, 0), len(values) - 1)] if values else otherwise
 
 
 async def _values(ranked: Ranked, ranks: list[int]) -> dict[int, float]:
