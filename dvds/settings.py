@@ -10,12 +10,32 @@ so the same worker joins a cluster or Temporal Cloud unchanged.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from states.archiving import archive_task_queue
+
+CACHED_CASE_BYTES = 150_000  # a cached case's share of a worker's memory, measured (BENCHMARKS.md)
+
+
+def physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def cache_for_memory(memory: int | None) -> int:
+    """Cases a worker keeps cached by default: what an eighth of the machine's memory holds, in
+    thousands, from 1,000 (the SDK's own default) to 5,000 (a review campaign the size of
+    Wiltshire's, 3,778 cases, cached whole: replaying each case when its review comes cost the
+    review a tenth of its throughput, BENCHMARKS.md)."""
+    if not memory:
+        return 1000
+    return max(1000, min(5000, memory // 8 // CACHED_CASE_BYTES // 1000 * 1000))
 
 
 class WebSettings(BaseSettings):
@@ -82,7 +102,8 @@ class Settings(BaseSettings):
     # follows this, not the number of open cases; a case outside it is replayed when it
     # next gets a task. About 0.15 MB a case (BENCHMARKS.md); for a review campaign, set it
     # above the number of cases under review so none is replayed when its review comes.
-    max_cached_cases: int = 1000
+    # Unset, what fits the machine (cache_for_memory).
+    max_cached_cases: int = Field(default_factory=lambda: cache_for_memory(physical_memory()))
     # The full sandbox: workflows/ re-imported, with every restriction, for each case the
     # worker runs. Off in production, where workflows/ is passed through (worker.py says
     # why); the test suite turns it on, so workflow code is checked under it.
