@@ -247,7 +247,8 @@ class CaseClient:
         found: list[CaseListing] = []
         token: bytes | None = None
         while limit is None or len(found) < limit:
-            rows, token = await list_rows(self.client, self.case_query(query), 1000, token)
+            size = 1000 if limit is None else min(1000, limit - len(found))
+            rows, token = await list_rows(self.client, self.case_query(query), size, token)
             found += rows
             if not token:
                 break
