@@ -93,7 +93,8 @@ def _outside_review_queue(cases: CaseClient, roles: set[Role]) -> str:
     if Role.reviewer not in roles:
         return query
     besides = f" OR DvdsPendingRoles IN ({', '.join(repr(r) for r in others)})" if others else ""
-    return f"{query} AND (DvdsHistorical = false{besides})"
+    # Flags as "is not the other value" (dvds/cases/queries.py says why).
+    return f"{query} AND (DvdsHistorical != true{besides})"
 
 
 async def _page(cases: CaseClient, query: str | None, token: str | None) -> Page:
@@ -112,7 +113,7 @@ async def build_inbox(
     queries = {
         "mine": _outside_review_queue(cases, set(member.roles)) if member.roles else None,
         "team": _outside_review_queue(cases, team_roles) if team_roles else None,
-        "reviews": f"{cases.work_query(['reviewer'])} AND DvdsHistorical = true AND DvdsPendingTasks = 'review'"
+        "reviews": f"{cases.work_query(['reviewer'])} AND DvdsHistorical != false AND DvdsPendingTasks = 'review'"
         if reviewers else None,
     }
     pages = dict(zip(queries, await asyncio.gather(
