@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from states.archiving import archive_task_queue
 
-CACHED_CASE_BYTES = 150_000  # a cached case's share of a worker's memory, measured (BENCHMARKS.md)
+CACHED_CASE_BYTES = 270_000  # a cached case's share of a worker's memory: 974 MB at 3,582 cached (BENCHMARKS.md)
 
 
 def physical_memory() -> int | None:
