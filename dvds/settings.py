@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     codec_token: SecretStr | None = None  # unset: home/codec-token (created by dvds up)
     # Open cases a worker keeps in memory (Temporal's max_cached_workflows): its memory
     # follows this, not the number of open cases; a case outside it is replayed when it
-    # next gets a task. About 0.15 MB a case (BENCHMARKS.md); for a review campaign, set it
+    # next gets a task. About 0.27 MB a case (BENCHMARKS.md); for a review campaign, set it
     # above the number of cases under review so none is replayed when its review comes.
     # Unset, what fits the machine (cache_for_memory).
     max_cached_cases: int = Field(default_factory=lambda: cache_for_memory(physical_memory()))

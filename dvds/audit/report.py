@@ -158,21 +158,9 @@ def build_report(snapshots: list[CaseSnapshot], now: datetime, timezone: str, fi
     )
 
 
-async def gather_snapshots(cases: CaseClient, query: str, concurrency: int = 16) -> list[CaseSnapshot]:
-    """Every matching case's snapshot: visibility finds them, a few are read at a time."""
-    listings = await cases.list_cases(query)
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(ref: str) -> CaseSnapshot:
-        async with gate:
-            return await cases.snapshot(ref)
-
-    return list(await asyncio.gather(*(one(c.ref) for c in listings)))
-
-
-async def gather_readable(cases: CaseClient, query: str, concurrency: int = 16) -> tuple[list[CaseSnapshot], list[str]]:
-    """As gather_snapshots, but a case that cannot be read (its worker gone, the query
-    refused) is set aside by reference instead of failing every other figure."""
+async def _read_each(cases: CaseClient, query: str, concurrency: int, set_aside: bool) -> list[CaseSnapshot | str]:
+    """Each matching case's snapshot, a few read at a time; with `set_aside`, the reference of
+    a case that cannot be read in its place, else its CaseError raised."""
     listings = await cases.list_cases(query)
     gate = asyncio.Semaphore(concurrency)
 
@@ -181,9 +169,22 @@ async def gather_readable(cases: CaseClient, query: str, concurrency: int = 16) 
             try:
                 return await cases.snapshot(ref)
             except CaseError:
+                if not set_aside:
+                    raise
                 return ref
 
-    read = await asyncio.gather(*(one(c.ref) for c in listings))
+    return list(await asyncio.gather(*(one(c.ref) for c in listings)))
+
+
+async def gather_snapshots(cases: CaseClient, query: str, concurrency: int = 16) -> list[CaseSnapshot]:
+    """Every matching case's snapshot: visibility finds them, a few are read at a time."""
+    return [r for r in await _read_each(cases, query, concurrency, set_aside=False) if not isinstance(r, str)]
+
+
+async def gather_readable(cases: CaseClient, query: str, concurrency: int = 16) -> tuple[list[CaseSnapshot], list[str]]:
+    """As gather_snapshots, but a case that cannot be read (its worker gone, the query
+    refused) is set aside by reference instead of failing every other figure."""
+    read = await _read_each(cases, query, concurrency, set_aside=True)
     return [r for r in read if not isinstance(r, str)], sorted(r for r in read if isinstance(r, str))
 
 

@@ -16,6 +16,7 @@ import base64
 import json
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 
 from dvds.cases.client import CaseClient, CaseError
 from dvds.cases.listing import CaseListing
@@ -217,7 +218,7 @@ class WorkQueue:
         parts = await asyncio.gather(*(
             self._count(f"{scope} AND {key} > '{_at(low)}' AND {key} <= '{_at(high)}'")
             for low, high in zip([after, *bounds], bounds, strict=False)))
-        return [before + sum(parts[: i + 1]) for i in range(len(parts))]
+        return list(accumulate(parts, initial=before))[1:]
 
     async def _listed(
         self, cursor: Cursor, scope: str, need: int, end: datetime | None

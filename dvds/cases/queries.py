@@ -11,6 +11,13 @@ from states.machine import CaseState
 from states.risk import RiskLevel
 
 
+def flag_is(name: str, value: bool) -> str:
+    """A flag's clause, as "is not the other value" (the same cases: an unset flag matches
+    neither). An equality on it would lead SQLite's planner to read every case with the flag
+    for each count it is part of, instead of the counted attribute's own index."""
+    return f"{name} != {str(not value).lower()}"
+
+
 def build_query(
     state: CaseState | None = None,
     overdue: bool | None = None,
@@ -24,13 +31,10 @@ def build_query(
     clauses = []
     if state:
         clauses.append(f"DvdsState = '{state}'")
-    # A flag as "is not the other value" (the same cases: an unset flag matches neither): an
-    # equality on it would lead SQLite's planner to read every case with the flag for each of
-    # the report's counts, instead of the counted attribute's own index.
     if overdue is not None:
-        clauses.append(f"DvdsOverdue != {str(not overdue).lower()}")
+        clauses.append(flag_is("DvdsOverdue", overdue))
     if historical is not None:
-        clauses.append(f"DvdsHistorical != {str(not historical).lower()}")
+        clauses.append(flag_is("DvdsHistorical", historical))
     if risk:
         clauses.append(f"DvdsRiskLevel = '{risk}'")
     if pending_task:

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from dvds.cases.client import CaseClient
 from dvds.cases.listing import CaseListing
 from dvds.cases.paging import Page, WorkQueue
+from dvds.cases.queries import flag_is
 from states.claims import Claim
 from states.roles import TASK_ROLE, Role, Task
 from states.staff import StaffDirectory, StaffMember
@@ -93,8 +94,7 @@ def _outside_review_queue(cases: CaseClient, roles: set[Role]) -> str:
     if Role.reviewer not in roles:
         return query
     besides = f" OR DvdsPendingRoles IN ({', '.join(repr(r) for r in others)})" if others else ""
-    # Flags as "is not the other value" (dvds/cases/queries.py says why).
-    return f"{query} AND (DvdsHistorical != true{besides})"
+    return f"{query} AND ({flag_is('DvdsHistorical', False)}{besides})"
 
 
 async def _page(cases: CaseClient, query: str | None, token: str | None) -> Page:
@@ -113,7 +113,8 @@ async def build_inbox(
     queries = {
         "mine": _outside_review_queue(cases, set(member.roles)) if member.roles else None,
         "team": _outside_review_queue(cases, team_roles) if team_roles else None,
-        "reviews": f"{cases.work_query(['reviewer'])} AND DvdsHistorical != false AND DvdsPendingTasks = 'review'"
+        "reviews": f"{cases.work_query(['reviewer'])} AND {flag_is('DvdsHistorical', True)} "
+        "AND DvdsPendingTasks = 'review'"
         if reviewers else None,
     }
     pages = dict(zip(queries, await asyncio.gather(
