@@ -161,7 +161,8 @@ async def run(args: argparse.Namespace, world: BenchWorld) -> ReadsReport:
             count = _anchor(anchors, "count")
             page = _anchor(anchors, "--limit 200")
             async with signed_in(base, READER) as reader:
-                for path, anchor in (("/inbox", page), (f"/cases/{ref}", None)):
+                # The inbox shows its rows, then asks its lists' counts (/inbox/counts) apart.
+                for path, anchor in (("/inbox", page), ("/inbox/counts", count), (f"/cases/{ref}", None)):
                     timing, size = await _time_page(reader, path, anchor)
                     report.timings.append(timing)
                     report.sizes[timing.command] = size

@@ -3,7 +3,9 @@ with the claims and the directory:
 - my tasks: open tasks for the roles I hold, not claimed by someone else;
 - my team's queue: open tasks for any role my team holds, with who claimed each;
 - the historical review queue.
-Each in work order: review priority, then nearest deadline. Counts are of cases, from `count`.
+Each in work order: review priority, then nearest deadline. How many cases each list holds is
+one `count` of its query (`inbox_counts`), which costs the server every case it counts: the page
+asks it after it has shown, so the rows never wait for it.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ class InboxRow:
 @dataclass(frozen=True)
 class InboxList:
     rows: list[InboxRow]
-    cases: int  # how many cases the list holds, on every page
+    shown: bool  # the viewer has this list (reviewers have the review queue)
     next_href: str | None = None  # the inbox with this list's next page, the others' as they are
     first_href: str | None = None  # ... with this list back on its first page
 
@@ -57,9 +59,9 @@ def _href(tokens: dict[str, str | None], name: str, token: str | None) -> str:
     return "/inbox" + (f"?{urlencode(sorted(kept.items()))}" if kept else "")
 
 
-def _list(rows: list[InboxRow], page: Page, name: str, tokens: dict[str, str | None]) -> InboxList:
+def _list(rows: list[InboxRow], page: Page, name: str, tokens: dict[str, str | None], shown: bool) -> InboxList:
     return InboxList(
-        rows, page.total,
+        rows, shown,
         next_href=_href(tokens, name, page.next_token) if page.next_token else None,
         first_href=_href(tokens, name, None) if tokens.get(name) else None,
     )
@@ -94,13 +96,36 @@ def _outside_review_queue(cases: CaseClient, roles: set[Role]) -> str:
     if Role.reviewer not in roles:
         return query
     besides = f" OR DvdsPendingRoles IN ({', '.join(repr(r) for r in others)})" if others else ""
-    return f"{query} AND ({flag_is('DvdsHistorical', False)}{besides})"
+    # An equality, unlike queries.flag_is: these lists leave the campaign out, and "= false" has
+    # SQLite read the live cases' own index entries (few beside a campaign), where "!= true" read
+    # every case of the campaign to find none. Every case carries the flag from its start.
+    return f"{query} AND (DvdsHistorical = false{besides})"
 
 
 async def _page(cases: CaseClient, query: str | None, token: str | None) -> Page:
     if query is None:
-        return Page([], 0, None)
+        return Page([], None)
     return await WorkQueue(cases, query).page(PAGE, token)
+
+
+def _queries(member: StaffMember, directory: StaffDirectory, cases: CaseClient) -> dict[str, str | None]:
+    """Each list's query ("mine", "team", "reviews"); None for a list the member does not have."""
+    team_roles = _team_roles(member, directory)
+    reviewers = Role.reviewer in member.roles or Role.reviewer in team_roles
+    return {
+        "mine": _outside_review_queue(cases, set(member.roles)) if member.roles else None,
+        "team": _outside_review_queue(cases, team_roles) if team_roles else None,
+        "reviews": f"{cases.work_query(['reviewer'])} AND {flag_is('DvdsHistorical', True)} "
+        "AND DvdsPendingTasks = 'review'"
+        if reviewers else None,
+    }
+
+
+async def inbox_counts(member: StaffMember, directory: StaffDirectory, cases: CaseClient) -> dict[str, int]:
+    """How many cases each of the member's lists holds, by name."""
+    queries = {name: q for name, q in _queries(member, directory, cases).items() if q is not None}
+    totals = await asyncio.gather(*(WorkQueue(cases, q).total() for q in queries.values()))
+    return dict(zip(queries, totals, strict=True))
 
 
 async def build_inbox(
@@ -109,14 +134,7 @@ async def build_inbox(
 ) -> Inbox:
     """`tokens`: the page of each list to show ("mine", "team", "reviews"), the first when None."""
     team_roles = _team_roles(member, directory)
-    reviewers = Role.reviewer in member.roles or Role.reviewer in team_roles
-    queries = {
-        "mine": _outside_review_queue(cases, set(member.roles)) if member.roles else None,
-        "team": _outside_review_queue(cases, team_roles) if team_roles else None,
-        "reviews": f"{cases.work_query(['reviewer'])} AND {flag_is('DvdsHistorical', True)} "
-        "AND DvdsPendingTasks = 'review'"
-        if reviewers else None,
-    }
+    queries = _queries(member, directory, cases)
     pages = dict(zip(queries, await asyncio.gather(
         *(_page(cases, query, tokens.get(name)) for name, query in queries.items())), strict=True))
     mine = [r for r in _rows(member, pages["mine"].cases, claims)
@@ -125,8 +143,8 @@ async def build_inbox(
             if r.role in team_roles and not (r.historical and r.task is Task.review)]
     reviews = [r for r in _rows(member, pages["reviews"].cases, claims) if r.historical and r.task is Task.review]
     return Inbox(
-        mine=_list(mine, pages["mine"], "mine", tokens),
-        team=_list(team, pages["team"], "team", tokens),
-        review_queue=_list(reviews, pages["reviews"], "reviews", tokens),
+        mine=_list(mine, pages["mine"], "mine", tokens, queries["mine"] is not None),
+        team=_list(team, pages["team"], "team", tokens, queries["team"] is not None),
+        review_queue=_list(reviews, pages["reviews"], "reviews", tokens, queries["reviews"] is not None),
         team_name=member.team,
     )

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from dvds.cases.client import CaseError
 from dvds.staff.passwords import password_matches
 from dvds.web.deps import Cases, Claims, Directory, Guard, Metrics
 from dvds.web.identity import SignedIn, checked_form, current_staff, is_read_only, start_session
-from dvds.web.inbox import build_inbox
+from dvds.web.inbox import build_inbox, inbox_counts
 from dvds.web.rendering import render
 from states.staff import StaffMember
 
@@ -101,3 +101,11 @@ async def inbox(request: Request, me: SignedIn, cases: Cases, claims: Claims, di
         return render(request, "inbox.html", inbox=await built)
     except CaseError as err:
         raise HTTPException(400, str(err)) from None
+
+
+@router.get("/inbox/counts")
+async def inbox_list_counts(me: SignedIn, cases: Cases, directory: Directory) -> Response:
+    """How many cases each of the inbox's lists holds: asked by the inbox once it has shown."""
+    if is_read_only(me):
+        raise HTTPException(403, "auditors have no inbox")
+    return JSONResponse(await inbox_counts(me, directory, cases), headers={"Cache-Control": "no-store"})

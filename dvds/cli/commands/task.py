@@ -28,22 +28,25 @@ def list_tasks(
     json_out: bool = typer.Option(False, "--json", help="Print JSON (the cases of the page or pages)"),
 ) -> None:
     """Pending tasks across cases, a page at a time: the review queue by priority, then nearest deadline first."""
+    import asyncio
+
     from dvds.cases.client import open_cases
     from dvds.cases.paging import Page, WorkQueue
     from dvds.cli.output import emit_json, errors, run, table, when
     from states.roles import TASK_ROLE
 
-    async def go() -> tuple[list[CaseListing], Page]:
+    async def go() -> tuple[list[CaseListing], Page, int]:
         cases = await open_cases(settings(ctx))
         queue = WorkQueue(cases, cases.work_query([str(role)] if role else None))
-        page = await queue.page(page_size, page_token)
+        # The total is one count of every case the query matches: asked beside the first page.
+        page, total = await asyncio.gather(queue.page(page_size, page_token), queue.total())
         found = list(page.cases)
         while every and page.next_token:
             page = await queue.page(page_size, page.next_token)
             found += page.cases
-        return found, page
+        return found, page, total
 
-    cases, page = run(go())
+    cases, page, total = run(go())
     if json_out:
         emit_json(cases)
     else:
@@ -53,7 +56,7 @@ def list_tasks(
             for task in c.pending_tasks
             if role is None or TASK_ROLE[Task(task)] is role
         ]
-        table(f"Pending tasks: {len(cases)} of {page.total} cases", ["ref", "task", "role", "due", "priority", ""],
+        table(f"Pending tasks: {len(cases)} of {total} cases", ["ref", "task", "role", "due", "priority", ""],
               rows, styles=lambda row: "red" if row[-1] else None)
     if page.next_token:
         errors.print(f"more: --page-token {page.next_token}", highlight=False, soft_wrap=True)
