@@ -99,6 +99,23 @@ async def test_auditor_reads_the_case_but_cannot_submit(
         assert await page.inner_text("#case-state") == "received"
 
 
+async def test_inbox_counts_its_lists_after_the_rows_show(
+    client: Client, browser: Browser, staff_file: Path, tmp_path: Path
+) -> None:
+    """The rows come first; the lists' counts arrive from /inbox/counts and fill the headings."""
+    async with running_worker(client, tmp_path, staff_file=staff_file) as worker, \
+            serving(client, worker, tmp_path, staff_file) as base:
+        refs = [await start_new_case(client, worker, tmp_path) for _ in range(2)]
+        page = await sign_in(browser, base, "R100")
+        for ref in refs:
+            await reload_until(page, "/inbox", lambda ref=ref: page.is_visible(row("my-tasks", ref, "research")))
+        await page.wait_for_function("document.querySelector(\"[data-count='mine']\").textContent !== ''")
+        assert await page.inner_text("[data-count='mine']") == "2"
+        assert await page.inner_text("[data-count='team']") == "2"
+        counts = await page.evaluate("fetch('/inbox/counts').then(r => r.json())")
+        assert counts == {"mine": 2, "team": 2}  # a researcher's team holds no reviewer: no review queue
+
+
 async def test_claim_keeps_a_task_for_one_researcher_until_released(
     client: Client, browser: Browser, staff_file: Path, tmp_path: Path
 ) -> None:
