@@ -107,8 +107,11 @@ async def test_inbox_counts_its_lists_after_the_rows_show(
             serving(client, worker, tmp_path, staff_file) as base:
         refs = [await start_new_case(client, worker, tmp_path) for _ in range(2)]
         page = await sign_in(browser, base, "R100")
-        for ref in refs:
-            await reload_until(page, "/inbox", lambda ref=ref: page.is_visible(row("my-tasks", ref, "research")))
+
+        async def both_shown() -> bool:
+            return all([await page.is_visible(row("my-tasks", ref, "research")) for ref in refs])
+
+        await reload_until(page, "/inbox", both_shown)
         await page.wait_for_function("document.querySelector(\"[data-count='mine']\").textContent !== ''")
         assert await page.inner_text("[data-count='mine']") == "2"
         assert await page.inner_text("[data-count='team']") == "2"
