@@ -118,6 +118,15 @@ async def test_inbox_counts_its_lists_after_the_rows_show(
         counts = await page.evaluate("fetch('/inbox/counts').then(r => r.json())")
         assert counts == {"mine": 2, "team": 2}  # a researcher's team holds no reviewer: no review queue
 
+        # Counted only for someone signed in with an inbox: a stranger gets the sign-in page,
+        # an auditor (no inbox) a refusal; neither gets a figure.
+        stranger = await (await browser.new_context(base_url=base)).new_page()
+        await stranger.goto("/inbox/counts")
+        assert "/sign-in" in stranger.url and "mine" not in await stranger.content()
+        auditor = await sign_in(browser, base, "AU800")
+        refused = await auditor.request.get("/inbox/counts")
+        assert refused.status == 403 and "mine" not in await refused.text()
+
 
 async def test_claim_keeps_a_task_for_one_researcher_until_released(
     client: Client, browser: Browser, staff_file: Path, tmp_path: Path
