@@ -184,7 +184,7 @@ class WorkQueue:
         in a larger one, the deadline most of it shares, if one is, which is then listed rather
         than counted, starting with this same listing."""
         got, more = await self._list(_priority(cursor.bucket), need)
-        if more and len(got) == need:
+        if more:  # a priority larger than the page (or exactly its size: then the windows find no more)
             shared = _shared_deadline(got)
             if shared is not None:
                 cursor = Cursor(bucket=cursor.bucket, shared_low=_at(shared[0]), shared_high=_at(shared[1]),
