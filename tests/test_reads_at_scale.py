@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 from temporalio import workflow
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -29,6 +31,7 @@ from dvds.importer.export import plan_import
 from dvds.importer.rows import RowContext
 from dvds.importer.run import run_import, tally_for
 from dvds.settings import Settings
+from states.case_ref import workflow_id
 from states.record import Actor, CaseInput, CaseSnapshot, ReviewPriority
 from states.roles import Role, Task
 from tests.helpers.cases import referred, running_worker, settled, start_case, submission, submit
@@ -63,6 +66,21 @@ def _plan(prefix: str, rows: int, seed: int) -> Any:
     out = io.StringIO(newline="")
     write_demo_export(out, rows, seed, prefix)
     return plan_import(out.getvalue().encode(), RowContext(today=date.today()))
+
+
+async def _delete(client: Client, refs: list[str]) -> None:
+    """Take cases from before the facts off the shared server once their worker has gone:
+    left there, every later report (any module's) would wait out a query to each of them."""
+    ids = [workflow_id(ref) for ref in refs]
+    for case_id in ids:
+        await client.workflow_service.delete_workflow_execution(DeleteWorkflowExecutionRequest(
+            namespace=client.namespace, workflow_execution=WorkflowExecution(workflow_id=case_id)))
+    listed = "WorkflowId IN (" + ", ".join(f"'{i}'" for i in ids) + ")"
+
+    async def gone() -> bool:
+        return (await client.count_workflows(listed)).count == 0
+
+    await eventually(gone, 30, "the deleted cases gone from visibility")
 
 
 async def _import(client: Client, queue: str, prefix: str, rows: int, seed: int) -> list[str]:
@@ -118,6 +136,7 @@ async def world(env, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
         await eventually(all_listed, 60, "visibility listing every case")
         total += await cases.count_cases(look_backs)
         yield World(cases, query, old_refs, total, worker.task_queue)
+    await _delete(client, old_refs)
 
 
 def case_workers_on(client: Client, home: Path, queue: str) -> Any:
@@ -183,7 +202,10 @@ class TestReportFromVisibility:
             assert counted.unreadable == refs
             return counted
 
-        counted = await eventually(set_aside, 30, "the case no worker answers for named as unreadable")
+        try:
+            counted = await eventually(set_aside, 30, "the case no worker answers for named as unreadable")
+        finally:
+            await _delete(client, refs)
         today = await visibility_report(world.cases, f"TaskQueue = '{world.queue}'", datetime.now(UTC),
                                         "Europe/London", {})
         assert _figures(counted) | {"unreadable": []} == _figures(today)
