@@ -108,9 +108,8 @@ async def _page(cases: CaseClient, query: str | None, token: str | None) -> Page
     return await WorkQueue(cases, query).page(PAGE, token)
 
 
-def _queries(member: StaffMember, directory: StaffDirectory, cases: CaseClient) -> dict[str, str | None]:
+def _queries(member: StaffMember, team_roles: set[Role], cases: CaseClient) -> dict[str, str | None]:
     """Each list's query ("mine", "team", "reviews"); None for a list the member does not have."""
-    team_roles = _team_roles(member, directory)
     reviewers = Role.reviewer in member.roles or Role.reviewer in team_roles
     return {
         "mine": _outside_review_queue(cases, set(member.roles)) if member.roles else None,
@@ -123,7 +122,8 @@ def _queries(member: StaffMember, directory: StaffDirectory, cases: CaseClient) 
 
 async def inbox_counts(member: StaffMember, directory: StaffDirectory, cases: CaseClient) -> dict[str, int]:
     """How many cases each of the member's lists holds, by name."""
-    queries = {name: q for name, q in _queries(member, directory, cases).items() if q is not None}
+    queries = {name: q for name, q in _queries(member, _team_roles(member, directory), cases).items()
+               if q is not None}
     totals = await asyncio.gather(*(WorkQueue(cases, q).total() for q in queries.values()))
     return dict(zip(queries, totals, strict=True))
 
@@ -134,7 +134,7 @@ async def build_inbox(
 ) -> Inbox:
     """`tokens`: the page of each list to show ("mine", "team", "reviews"), the first when None."""
     team_roles = _team_roles(member, directory)
-    queries = _queries(member, directory, cases)
+    queries = _queries(member, team_roles, cases)
     pages = dict(zip(queries, await asyncio.gather(
         *(_page(cases, query, tokens.get(name)) for name, query in queries.items())), strict=True))
     mine = [r for r in _rows(member, pages["mine"].cases, claims)
