@@ -19,6 +19,7 @@ from tests.helpers.browser import (  # noqa: F401 - the *_fixture names are fixt
     start_new_case,
 )
 from tests.helpers.cases import running_worker, submit
+from tests.helpers.eventually import eventually
 
 
 async def test_researcher_signs_in_and_completes_research(
@@ -112,10 +113,16 @@ async def test_inbox_counts_its_lists_after_the_rows_show(
             return all([await page.is_visible(row("my-tasks", ref, "research")) for ref in refs])
 
         await reload_until(page, "/inbox", both_shown)
-        await page.wait_for_function("document.querySelector(\"[data-count='mine']\").textContent !== ''")
+        # Read from the page, not by a script in it: the inbox's CSP refuses eval, and with it
+        # Playwright's wait_for_function whenever it has to poll (counts not yet in: a loaded machine).
+
+        async def counted() -> bool:
+            return await page.inner_text("[data-count='mine']") != ""
+
+        await eventually(counted, 30, "the counts filled in")
         assert await page.inner_text("[data-count='mine']") == "2"
         assert await page.inner_text("[data-count='team']") == "2"
-        counts = await page.evaluate("fetch('/inbox/counts').then(r => r.json())")
+        counts = await (await page.request.get("/inbox/counts")).json()
         assert counts == {"mine": 2, "team": 2}  # a researcher's team holds no reviewer: no review queue
 
         # Counted only for someone signed in with an inbox: a stranger gets the sign-in page,
