@@ -10,7 +10,6 @@ from typing import Any
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import Client, ScheduleActionStartWorkflow, WorkflowHandle
-from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities.archive_store import Archive
@@ -19,7 +18,7 @@ from dvds.audit.history import case_timeline
 from dvds.audit.schedule import SCHEDULE_ID, ensure_archive_schedule
 from dvds.settings import Settings
 from states.roles import Task
-from tests.helpers.cases import running_worker, start_case, submit
+from tests.helpers.cases import eventually_gone, running_worker, start_case, submit
 from tests.helpers.cli import dvds
 from tests.helpers.eventually import eventually
 
@@ -31,21 +30,6 @@ async def closed_case(client: Client, worker: Worker) -> WorkflowHandle[Any, Any
     await submit(handle, Task.review, "RV500")
     await handle.result()
     return handle
-
-
-async def eventually_gone(client: Client, ref: str, within: float = 120.0) -> None:
-    """Until the server no longer has the case's history (deletion is asynchronous)."""
-
-    async def gone() -> bool:
-        try:
-            await client.get_workflow_handle(ref).fetch_history()
-        except RPCError as err:
-            if err.status is RPCStatusCode.NOT_FOUND:
-                return True
-            raise
-        return False
-
-    await eventually(gone, within, "the server forgetting the case")
 
 
 def cli_env(client: Client, home: Path) -> dict[str, str]:

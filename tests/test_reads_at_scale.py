@@ -5,6 +5,7 @@ when they act; the work lists read a page at a time, in the reference's order.""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -34,7 +35,15 @@ from dvds.settings import Settings
 from states.case_ref import workflow_id
 from states.record import Actor, CaseInput, CaseSnapshot, ReviewPriority
 from states.roles import Role, Task
-from tests.helpers.cases import referred, running_worker, settled, start_case, submission, submit
+from tests.helpers.cases import (
+    eventually_gone,
+    referred,
+    running_worker,
+    settled,
+    start_case,
+    submission,
+    submit,
+)
 from tests.helpers.eventually import eventually
 from tests.helpers.known_cases import known_cases
 from tests.helpers.staff import SIGNER
@@ -70,17 +79,14 @@ def _plan(prefix: str, rows: int, seed: int) -> Any:
 
 async def _delete(client: Client, refs: list[str]) -> None:
     """Take cases from before the facts off the shared server once their worker has gone:
-    left there, every later report (any module's) would wait out a query to each of them."""
+    left there, every later report (any module's) would wait out a query to each of them.
+    Once the server has forgotten a case, reading it fails at once, whenever visibility
+    drops its row."""
     ids = [workflow_id(ref) for ref in refs]
     for case_id in ids:
         await client.workflow_service.delete_workflow_execution(DeleteWorkflowExecutionRequest(
             namespace=client.namespace, workflow_execution=WorkflowExecution(workflow_id=case_id)))
-    listed = "WorkflowId IN (" + ", ".join(f"'{i}'" for i in ids) + ")"
-
-    async def gone() -> bool:
-        return (await client.count_workflows(listed)).count == 0
-
-    await eventually(gone, 30, "the deleted cases gone from visibility")
+    await asyncio.gather(*(eventually_gone(client, case_id) for case_id in ids))
 
 
 async def _import(client: Client, queue: str, prefix: str, rows: int, seed: int) -> list[str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from dvds.settings import Settings
@@ -111,3 +112,18 @@ async def referred(handle: WorkflowHandle[Any, Any], within: float = 60.0) -> Ca
         return snap if snap.referral and snap.referral.iopc_reference else None
 
     return await eventually(filed, within, "the IOPC referral filed")
+
+
+async def eventually_gone(client: Client, ref: str, within: float = 120.0) -> None:
+    """Until the server no longer has the case's history (deletion is asynchronous)."""
+
+    async def gone() -> bool:
+        try:
+            await client.get_workflow_handle(ref).fetch_history()
+        except RPCError as err:
+            if err.status is RPCStatusCode.NOT_FOUND:
+                return True
+            raise
+        return False
+
+    await eventually(gone, within, "the server forgetting the case")
