@@ -85,8 +85,9 @@ async def run(args: argparse.Namespace, world: BenchWorld) -> dict[str, Any]:
     gate = BacklogGate(cases.client, CASE_QUEUE)
     kinds = {"chunks": (args.chunk, None), "paced": (0, args.backlog), "unpaced": (0, None)}
     modes: dict[str, Mode] = {}
+    planned_runs = runs(args.order, args.rows)
     try:
-        for n, (kind, rows) in enumerate(runs(args.order, args.rows)):
+        for n, (kind, rows) in enumerate(planned_runs):
             chunk, backlog = kinds[kind]
             mode = modes.setdefault(kind, Mode(kind, Phase(kind, 0)))
             sampling = asyncio.create_task(_sample(gate, mode, engine, args.progress))
@@ -106,7 +107,7 @@ async def run(args: argparse.Namespace, world: BenchWorld) -> dict[str, Any]:
         engine.stop()
     ratio = (round(modes["paced"].phase.per_second / modes["chunks"].phase.per_second, 3)
              if {"paced", "chunks"} <= modes.keys() else None)
-    return {"runs": [f"{kind}:{rows}" for kind, rows in runs(args.order, args.rows)], "machine": machine(),
+    return {"runs": [f"{kind}:{rows}" for kind, rows in planned_runs], "machine": machine(),
             "load_before": load_before, "load_after": load_average(),
             "commit": _commit(), "backlog_limit": args.backlog, "concurrency": args.concurrency,
             "order": args.order, "modes": {m.name: m.as_dict() for m in modes.values()},

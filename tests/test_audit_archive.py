@@ -7,8 +7,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import Client, ScheduleActionStartWorkflow, WorkflowHandle
 from temporalio.worker import Worker
 
@@ -18,7 +16,7 @@ from dvds.audit.history import case_timeline
 from dvds.audit.schedule import SCHEDULE_ID, ensure_archive_schedule
 from dvds.settings import Settings
 from states.roles import Task
-from tests.helpers.cases import eventually_gone, running_worker, start_case, submit
+from tests.helpers.cases import delete_case, running_worker, start_case, submit
 from tests.helpers.cli import dvds
 from tests.helpers.eventually import eventually
 
@@ -104,9 +102,7 @@ class TestArchive:
             handle = await closed_case(client, worker)
         on_server = await case_timeline(client, handle.id, tmp_path / "archive")
         await archive_closed_cases(client, Archive(tmp_path / "archive"))
-        await client.workflow_service.delete_workflow_execution(DeleteWorkflowExecutionRequest(
-            namespace=client.namespace, workflow_execution=WorkflowExecution(workflow_id=handle.id)))
-        await eventually_gone(client, handle.id)
+        await delete_case(client, handle.id)
 
         from_archive = await case_timeline(client, handle.id, tmp_path / "archive")
         assert from_archive.source.startswith("archive record")

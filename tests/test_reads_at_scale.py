@@ -15,8 +15,6 @@ from typing import Any
 
 import pytest
 from temporalio import workflow
-from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -36,7 +34,7 @@ from states.case_ref import workflow_id
 from states.record import Actor, CaseInput, CaseSnapshot, ReviewPriority
 from states.roles import Role, Task
 from tests.helpers.cases import (
-    eventually_gone,
+    delete_case,
     referred,
     running_worker,
     settled,
@@ -82,11 +80,7 @@ async def _delete(client: Client, refs: list[str]) -> None:
     left there, every later report (any module's) would wait out a query to each of them.
     Once the server has forgotten a case, reading it fails at once, whenever visibility
     drops its row."""
-    ids = [workflow_id(ref) for ref in refs]
-    for case_id in ids:
-        await client.workflow_service.delete_workflow_execution(DeleteWorkflowExecutionRequest(
-            namespace=client.namespace, workflow_execution=WorkflowExecution(workflow_id=case_id)))
-    await asyncio.gather(*(eventually_gone(client, case_id) for case_id in ids))
+    await asyncio.gather(*(delete_case(client, workflow_id(ref)) for ref in refs))
 
 
 async def _import(client: Client, queue: str, prefix: str, rows: int, seed: int) -> list[str]:

@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
@@ -127,3 +129,10 @@ async def eventually_gone(client: Client, ref: str, within: float = 120.0) -> No
         return False
 
     await eventually(gone, within, "the server forgetting the case")
+
+
+async def delete_case(client: Client, case_id: str) -> None:
+    """Delete the case from the server (terminated first if running), and wait until it is gone."""
+    await client.workflow_service.delete_workflow_execution(DeleteWorkflowExecutionRequest(
+        namespace=client.namespace, workflow_execution=WorkflowExecution(workflow_id=case_id)))
+    await eventually_gone(client, case_id)
