@@ -201,7 +201,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
                         help="instead: import --rows cases, then time the report, lists and pages people read")
     parser.add_argument("--profile", type=Path, help="py-spy the case worker and the importer into this folder")
     parser.add_argument("--json", type=Path, help="also write the figures here as JSON")
-    parser.add_argument("--home", type=Path, help="DVDS_HOME to use (default: a temp folder, removed after)")
+    parser.add_argument("--home", type=Path, help="DVDS_HOME to use, and keep (default: a temp folder, removed after); "
+                        "--reads on a home an earlier run made reads its cases again")
     parser.add_argument("--keep", action="store_true", help="keep the temp DVDS_HOME (server log, worker logs)")
     parser.add_argument("--phase-timeout", type=float, default=1800, help="seconds a phase may take")
     args = parser.parse_args(argv)

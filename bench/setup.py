@@ -23,6 +23,7 @@ from states.proof import Envelope, SignedTask
 
 CASE_QUEUE = "bench-cases"
 BARE_QUEUE = "bench-bare"
+KEPT_KEYS = "bench-keys.json"  # the world's key ring, so a kept world can be opened again
 
 
 def free_port() -> int:
@@ -65,15 +66,23 @@ class BenchWorld:
 
 
 def make_world(home: Path | None = None, max_cached_cases: int | None = None) -> BenchWorld:
+    """A new world; or, when `home` holds one a kept run made, that world again (its key ring,
+    staff and server database), so a bench can read a 60,000-case world without importing it twice."""
     home = home or Path(tempfile.mkdtemp(prefix="dvds-bench-"))
     home.mkdir(parents=True, exist_ok=True)
-    keys = KeyRing.generate()
     staff = home / "staff.json"
-    directory = staff_directory()
-    staff.write_text(json.dumps(directory))
     credentials = home / "credentials"
-    for member in directory["staff"]:
-        enrol(member["id"], staff, credential_path(credentials, member["id"]))
+    kept = home / KEPT_KEYS
+    if kept.exists() and staff.exists():
+        keys = KeyRing.model_validate_json(kept.read_text())
+    else:
+        keys = KeyRing.generate()
+        directory = staff_directory()
+        staff.write_text(json.dumps(directory))
+        for member in directory["staff"]:
+            enrol(member["id"], staff, credential_path(credentials, member["id"]))
+        kept.write_text(keys.model_dump_json())
+        kept.chmod(0o600)
     settings = Settings(home=home, server_port=free_port(), ui_port=free_port(), task_queue=CASE_QUEUE,
                         staff_file=staff, credentials_dir=credentials, keys=SecretStr(keys.model_dump_json()),
                         policy_file=None)
