@@ -50,7 +50,8 @@ class ReadsReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {"cases": self.cases, "commit": self.commit, "machine": self.machine, "load_before": self.load_before,
-                "load_after": self.load_after, "import_seconds": round(self.import_seconds, 1), "reused": self.reused, "runs": RUNS,
+                "load_after": self.load_after, "import_seconds": round(self.import_seconds, 1),
+                "reused": self.reused, "runs": RUNS,
                 "timings": [t.__dict__ | {"ratio": t.ratio} for t in self.timings], "page_bytes": self.sizes}
 
     def text(self) -> str:
