@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from bench.cli_startup import RUNS, Timing, dvds_command, time_pair
+from bench.cli_startup import RUNS, Timing, byte_compile, dvds_command, time_pair
 from bench.measure import Phase, chunks, load_average, machine
 from bench.phases import engine_import, timed_plan
 from bench.setup import CASE_QUEUE, BenchWorld, free_port
@@ -63,7 +63,8 @@ class ReadsReport:
         for t in self.timings:
             size = f" [{self.sizes[t.command] // 1024} kB]" if t.command in self.sizes else ""
             anchor = f"   vs {t.anchor_median:.3f} s  {t.anchor}  (x{t.ratio:.2f})" if t.anchor else ""
-            lines.append(f"{t.median:6.3f} s  {t.command}{size}{anchor}")
+            shown = f"  [first output at {t.first_output:.3f} s]" if t.first_output else ""
+            lines.append(f"{t.median:6.3f} s  {t.command}{size}{anchor}{shown}")
         return "\n".join(lines)
 
 
@@ -162,6 +163,7 @@ async def run(args: argparse.Namespace, world: BenchWorld) -> ReadsReport:
             report.import_seconds = phase.seconds
         await _all_published(cases, len(planned.to_start))
         ref = planned.to_start[len(planned.to_start) // 2].case_ref
+        byte_compile()
         report.timings += _cli_timings(env, address, ref)
         async with web_inbox(env, world) as base:
             anchors = {t.anchor: t for t in report.timings if t.anchor}

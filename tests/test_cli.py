@@ -97,6 +97,23 @@ class TestWalkthrough:
             missing = await dvds("case", "show", "DVDS-2026-99999999", env=env)
             assert missing.code == 1 and "no case DVDS-2026-99999999" in missing.err
 
+    async def test_task_list_prints_its_page_then_the_count(self, client: Client, tmp_path: Path) -> None:
+        """A page of the tasks, then (only when there are more pages) how many cases the whole list holds."""
+        async with running_worker(client, tmp_path) as worker:
+            env = cli_env(client, worker.task_queue, tmp_path)
+            for _ in range(3):
+                started = await dvds("case", "start", "--file", "examples/application.json", "--actor", "OP1",
+                                     env=env)
+                assert started.code == 0, started.err
+            paged = await dvds("task", "list", "--role", "researcher", "--limit", "2", env=env)
+            assert paged.code == 0, paged.err
+            lines = paged.out.strip().splitlines()
+            assert lines[0].startswith("Pending tasks: the first 2 cases")
+            assert lines[-1] == "In all: 3 cases waiting on the researcher role"
+            assert paged.out.count("DVDS-") == 2 and "more: --page-token" in paged.err
+            whole = await dvds("task", "list", "--role", "researcher", "--limit", "5", env=env)
+            assert whole.out.count("DVDS-") == 3 and "In all" not in whole.out and "more:" not in whole.err
+
 
 class TestCredentials:
     """`dvds staff enrol` and `revoke-key`, and commands that sign with what they made."""

@@ -24,15 +24,17 @@ from dvds.audit.visibility_report import visibility_report
 from dvds.cases import paging
 from dvds.cases.client import CaseClient, CaseError, server_refusal
 from dvds.cases.listing import CaseListing, ref_of
+from dvds.cases.merging import MergedQueue
 from dvds.cases.paging import WorkQueue
 from dvds.importer.demo_data import write_demo_export
 from dvds.importer.export import plan_import
 from dvds.importer.rows import RowContext
 from dvds.importer.run import run_import, tally_for
 from dvds.settings import Settings
+from dvds.web.inbox import outside_review_queue
 from states.case_ref import workflow_id
 from states.record import Actor, CaseInput, CaseSnapshot, ReviewPriority
-from states.roles import Role, Task
+from states.roles import TASK_ROLE, Role, Task
 from tests.helpers.cases import (
     delete_case,
     referred,
@@ -274,6 +276,34 @@ class TestPagedWork:
             assert [c.ref for c in found] == [c.ref for c in reference]
         # The import leaves its cases due at one moment: listed, not counted, unless told not to.
         assert (listed_shared > 0) == shared
+
+    @pytest.mark.parametrize("size", [7, 50])
+    async def test_team_pages_make_the_whole_team_queue(self, world: World, size: int) -> None:
+        """A team holding every role: its two queries (live cases; campaign cases waiting on a role
+        besides review) paged and merged are the cases of the one query they replace, each once,
+        in work order, counted; a page token of another kind of list is refused."""
+        cases = CaseClient(world.cases.client, Settings(task_queue=world.queue), signer=SIGNER)
+        roles = set(TASK_ROLE.values())
+        others = sorted(str(r) for r in roles - {Role.reviewer})
+        one_query = (f"{cases.work_query(sorted(str(r) for r in roles))} AND (DvdsHistorical = false "
+                     f"OR DvdsPendingRoles IN ({', '.join(repr(r) for r in others)}))")
+        reference = await cases.list_cases(one_query)
+        queries = outside_review_queue(cases, roles)
+        parts = [await cases.list_cases(q) for q in queries]
+        assert len(queries) == 2 and all(parts), "both parts hold cases, or the merge is not tested"
+        queue = MergedQueue(cases, queries)
+        page = await queue.page(size)
+        found, pages = list(page.cases), 1
+        while page.next_token:
+            page = await queue.page(size, page.next_token)
+            found += page.cases
+            pages += 1
+        assert sorted(c.ref for c in found) == sorted(c.ref for c in reference)
+        assert await queue.total() == len(reference) and pages == -(-len(reference) // size)
+        assert [_work_order(c) for c in found] == sorted(_work_order(c) for c in found)
+        work_token = (await WorkQueue(cases, queries[0]).page(1)).next_token
+        with pytest.raises(CaseError, match="page-token"):
+            await queue.page(size, work_token or "not-a-token")
 
     async def test_listings_read_as_the_sdk_reads_them(self, world: World) -> None:
         """A listing read straight from the server's reply equals the SDK's decoding of the same row."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -54,6 +54,18 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
         if "connect" in str(err).lower():
             fail("cannot reach Temporal; is `dvds up` running? (TEMPORAL_ADDRESS sets where)")
         raise
+
+
+async def counted(count: Callable[[], Awaitable[int]] | None, page: Any, token: str | None, what: str) -> None:
+    """After a list's page has been printed: how many the whole list holds, as "In all: N
+    what". The count is asked only now: it costs the server every case it counts, and the
+    embedded server's visibility answers one query at a time, so asked beside the page it
+    held the page back. Not asked when the page is the whole list."""
+    if count is None or (not page.next_token and not token):
+        return
+    sys.stdout.flush()
+    total = await count()
+    console.print(f"In all: {total} {what}", highlight=False)
 
 
 def read_json_file(path: Path) -> Any:

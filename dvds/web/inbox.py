@@ -1,5 +1,5 @@
-"""The inbox's three lists, each a page of its own visibility query (dvds/cases/paging.py),
-with the claims and the directory:
+"""The inbox's three lists, each a page of its own visibility queries (dvds/cases/paging.py;
+two merged by dvds/cases/merging.py), with the claims and the directory:
 - my tasks: open tasks for the roles I hold, not claimed by someone else;
 - my team's queue: open tasks for any role my team holds, with who claimed each;
 - the historical review queue.
@@ -16,7 +16,8 @@ from urllib.parse import urlencode
 
 from dvds.cases.client import CaseClient
 from dvds.cases.listing import CaseListing
-from dvds.cases.paging import Page, WorkQueue
+from dvds.cases.merging import work_list
+from dvds.cases.paging import Page
 from dvds.cases.queries import flag_is
 from states.claims import Claim
 from states.roles import TASK_ROLE, Role, Task
@@ -89,33 +90,37 @@ def _rows(member: StaffMember, cases: list[CaseListing], claims: dict[tuple[str,
     return rows
 
 
-def _outside_review_queue(cases: CaseClient, roles: set[Role]) -> str:
-    """Cases waiting on `roles`, leaving out those waiting only for a historical review."""
-    others = sorted(str(r) for r in roles - {Role.reviewer})
+def outside_review_queue(cases: CaseClient, roles: set[Role]) -> list[str]:
+    """Cases waiting on `roles`, leaving out those waiting only for a historical review: the
+    live cases waiting on any of them, and the campaign's waiting on another of them. Two
+    queries that share no case, merged a page at a time (dvds/cases/merging.py): as one, an OR
+    across two attributes, SQLite read the whole campaign to find the few it wanted."""
     query = cases.work_query(sorted(str(r) for r in roles))
     if Role.reviewer not in roles:
-        return query
-    besides = f" OR DvdsPendingRoles IN ({', '.join(repr(r) for r in others)})" if others else ""
-    # An equality, unlike queries.flag_is: these lists leave the campaign out, and "= false" has
-    # SQLite read the live cases' own index entries (few beside a campaign), where "!= true" read
-    # every case of the campaign to find none. Every case carries the flag from its start.
-    return f"{query} AND (DvdsHistorical = false{besides})"
+        return [query]
+    others = sorted(str(r) for r in roles - {Role.reviewer})
+    # The live cases by an equality, unlike queries.flag_is: "= false" has SQLite read their own
+    # index entries (few beside a campaign), where "!= true" read every case of the campaign to
+    # find none. The campaign's by flag_is, so that its few waiting on other roles are found
+    # from those roles, not by reading the whole campaign. Every case carries the flag from its start.
+    live = f"{query} AND DvdsHistorical = false"
+    return [live, f"{cases.work_query(others)} AND {flag_is('DvdsHistorical', True)}"] if others else [live]
 
 
-async def _page(cases: CaseClient, query: str | None, token: str | None) -> Page:
-    if query is None:
+async def _page(cases: CaseClient, queries: list[str] | None, token: str | None) -> Page:
+    if queries is None:
         return Page([], None)
-    return await WorkQueue(cases, query).page(PAGE, token)
+    return await work_list(cases, queries).page(PAGE, token)
 
 
-def _queries(member: StaffMember, team_roles: set[Role], cases: CaseClient) -> dict[str, str | None]:
-    """Each list's query ("mine", "team", "reviews"); None for a list the member does not have."""
+def _queries(member: StaffMember, team_roles: set[Role], cases: CaseClient) -> dict[str, list[str] | None]:
+    """Each list's queries ("mine", "team", "reviews"); None for a list the member does not have."""
     reviewers = Role.reviewer in member.roles or Role.reviewer in team_roles
     return {
-        "mine": _outside_review_queue(cases, set(member.roles)) if member.roles else None,
-        "team": _outside_review_queue(cases, team_roles) if team_roles else None,
-        "reviews": f"{cases.work_query(['reviewer'])} AND {flag_is('DvdsHistorical', True)} "
-        "AND DvdsPendingTasks = 'review'"
+        "mine": outside_review_queue(cases, set(member.roles)) if member.roles else None,
+        "team": outside_review_queue(cases, team_roles) if team_roles else None,
+        "reviews": [f"{cases.work_query(['reviewer'])} AND {flag_is('DvdsHistorical', True)} "
+                    "AND DvdsPendingTasks = 'review'"]
         if reviewers else None,
     }
 
@@ -124,7 +129,7 @@ async def inbox_counts(member: StaffMember, directory: StaffDirectory, cases: Ca
     """How many cases each of the member's lists holds, by name."""
     queries = {name: q for name, q in _queries(member, _team_roles(member, directory), cases).items()
                if q is not None}
-    totals = await asyncio.gather(*(WorkQueue(cases, q).total() for q in queries.values()))
+    totals = await asyncio.gather(*(work_list(cases, q).total() for q in queries.values()))
     return dict(zip(queries, totals, strict=True))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -126,7 +125,7 @@ def list_cases(
     from dvds.cases.client import open_cases
     from dvds.cases.listing import CaseListing
     from dvds.cases.queries import build_query
-    from dvds.cli.output import emit_json, errors, fail, run, table, when
+    from dvds.cli.output import counted, emit_json, errors, fail, run, table, when
 
     if pending_task is not None and not pending_task.replace("_", "").isalpha():
         fail("pending-task: must be a task name", 2)
@@ -135,23 +134,30 @@ def list_cases(
         received_from.date() if received_from else None, received_to.date() if received_to else None,
     )
 
-    async def go() -> tuple[list[CaseListing], int | None, str | None]:
+    async def go() -> None:
         cases = await open_cases(settings(ctx))
         if every:  # no count needed: the list is all of them
-            return await cases.list_cases(query), None, None
-        page, total = await asyncio.gather(cases.page_cases(query, page_size, page_token), cases.count_cases(query))
-        return page.cases, total, page.next_token
+            print_cases(await cases.list_cases(query), None)
+            return
+        page = await cases.page_cases(query, page_size, page_token)
+        print_cases(page.cases, page.next_token)
+        # The total counts every case the query matches, so it grows with them: after the page.
+        await counted(None if json_out else lambda: cases.count_cases(query), page, page_token,
+                      "cases match the filters" if query else "cases")
 
-    cases, total, next_token = run(go())
-    if next_token:
-        errors.print(f"more: --page-token {next_token}", highlight=False, soft_wrap=True)
-    if json_out:
-        emit_json(cases)
-        return
-    table(
-        f"Cases: {len(cases)} of {len(cases) if total is None else total}",
-        ["ref", "state", "route", "risk", "kind", "pending", "next due", "overdue"],
-        [(c.ref, c.state, c.route or "-", c.risk_level or "-", "historical" if c.historical else "new",
-          ", ".join(c.pending_tasks) or "-", when(c.next_due), "YES" if c.overdue else "") for c in cases],
-        styles=lambda row: "red" if row[-1] else None,
-    )
+    def print_cases(found: list[CaseListing], next_token: str | None) -> None:
+        if next_token:
+            errors.print(f"more: --page-token {next_token}", highlight=False, soft_wrap=True)
+        if json_out:
+            emit_json(found)
+            return
+        first = "the first " if next_token and not page_token else ""
+        table(
+            f"Cases: {first}{len(found)}",
+            ["ref", "state", "route", "risk", "kind", "pending", "next due", "overdue"],
+            [(c.ref, c.state, c.route or "-", c.risk_level or "-", "historical" if c.historical else "new",
+              ", ".join(c.pending_tasks) or "-", when(c.next_due), "YES" if c.overdue else "") for c in found],
+            styles=lambda row: "red" if row[-1] else None,
+        )
+
+    run(go())

@@ -28,38 +28,41 @@ def list_tasks(
     json_out: bool = typer.Option(False, "--json", help="Print JSON (the cases of the page or pages)"),
 ) -> None:
     """Pending tasks across cases, a page at a time: the review queue by priority, then nearest deadline first."""
-    import asyncio
-
     from dvds.cases.client import open_cases
     from dvds.cases.paging import Page, WorkQueue
-    from dvds.cli.output import emit_json, errors, run, table, when
+    from dvds.cli.output import counted, emit_json, errors, run, table, when
     from states.roles import TASK_ROLE
 
-    async def go() -> tuple[list[CaseListing], Page, int]:
+    async def go() -> None:
         cases = await open_cases(settings(ctx))
         queue = WorkQueue(cases, cases.work_query([str(role)] if role else None))
-        # The total is one count of every case the query matches: asked beside the first page.
-        page, total = await asyncio.gather(queue.page(page_size, page_token), queue.total())
+        page = await queue.page(page_size, page_token)
         found = list(page.cases)
         while every and page.next_token:
             page = await queue.page(page_size, page.next_token)
             found += page.cases
-        return found, page, total
+        if json_out:
+            emit_json(found)
+        else:
+            show(found, page)
+        if page.next_token:
+            errors.print(f"more: --page-token {page.next_token}", highlight=False, soft_wrap=True)
+        # The total: one count of every case the query matches, so it grows with them: after the page.
+        what = "cases waiting on a task" if role is None else f"cases waiting on the {role} role"
+        await counted(None if json_out or every else queue.total, page, page_token, what)
 
-    cases, page, total = run(go())
-    if json_out:
-        emit_json(cases)
-    else:
+    def show(found: list[CaseListing], page: Page) -> None:
         rows = [
             (c.ref, task, TASK_ROLE[Task(task)], when(c.next_due), c.priority or "-", "OVERDUE" if c.overdue else "")
-            for c in cases
+            for c in found
             for task in c.pending_tasks
             if role is None or TASK_ROLE[Task(task)] is role
         ]
-        table(f"Pending tasks: {len(cases)} of {total} cases", ["ref", "task", "role", "due", "priority", ""],
+        first = "the first " if page.next_token and not page_token else ""
+        table(f"Pending tasks: {first}{len(found)} cases", ["ref", "task", "role", "due", "priority", ""],
               rows, styles=lambda row: "red" if row[-1] else None)
-    if page.next_token:
-        errors.print(f"more: --page-token {page.next_token}", highlight=False, soft_wrap=True)
+
+    run(go())
 
 
 @app.command()
