@@ -321,6 +321,18 @@ class TestPagedWork:
         assert len(listed) == len(expected) >= world.total and listed == expected
         assert any(c.next_due for c in listed.values()) and any(c.pending_tasks for c in listed.values())
 
+    def test_attribute_json_read_as_json(self) -> None:
+        """The listing's quick reading of an attribute's JSON agrees with the JSON parser, escapes included."""
+        import json
+
+        from dvds.cases.listing import _json
+
+        for value in ["routine", "", 'say "no"', "a\\b", "<&>", "caf\u00e9", True, False, None, 3, 2.5,
+                      ["review", "decision"], "2026-12-16T23:59:59.999999Z"]:
+            for encoded in (json.dumps(value), json.dumps(value, ensure_ascii=False)):
+                assert _json(encoded.encode()) == value, encoded
+        assert _json(b'"\\u003c"') == "<" and _json(b"not json") is None
+
     async def test_a_token_from_elsewhere_is_refused(self, world: World) -> None:
         """A page token that no list gave is refused, naming the field."""
         with pytest.raises(CaseError, match="page-token"):

@@ -24,7 +24,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from dvds.cases.listing import CaseListing, list_rows
+from dvds.cases.listing import CaseListing, list_all, list_rows
 from dvds.cases.subject_index import client_keys, matching_query, subject_keys
 from dvds.connection.client import connect
 from dvds.errors import ReadableError
@@ -244,15 +244,7 @@ class CaseClient:
             raise CaseError(_rpc_message("", err)) from None
 
     async def list_cases(self, query: str = "", limit: int | None = None) -> list[CaseListing]:
-        found: list[CaseListing] = []
-        token: bytes | None = None
-        while limit is None or len(found) < limit:
-            size = 1000 if limit is None else min(1000, limit - len(found))
-            rows, token = await list_rows(self.client, self.case_query(query), size, token)
-            found += rows
-            if not token:
-                break
-        return found if limit is None else found[:limit]
+        return await list_all(self.client, self.case_query(query), limit)
 
     async def page_cases(self, query: str = "", size: int = 100, token: str | None = None) -> CasePage:
         """One page of the cases `query` matches, in the server's order (newest first)."""

@@ -8,6 +8,7 @@ value may be (a one-item list for a single value, ISO datetimes, whole-number do
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
 from typing import Any
@@ -42,14 +43,24 @@ def ref_of(execution_id: str) -> str:
         return execution_id  # not an id a reference gives; shown as it is
 
 
+def _json(data: bytes) -> Any:
+    """One search attribute's JSON. Most are a plain string (a keyword, a datetime) or a flag,
+    read here without the JSON parser: a listing of every case reads some 30,000 of them."""
+    if len(data) >= 2 and data[:1] == b'"' and data[-1:] == b'"' and b"\\" not in data:
+        return data[1:-1].decode()  # no escapes in it: the text between the quotes is the value
+    if data == b"true" or data == b"false":
+        return data == b"true"
+    try:
+        return json.loads(data.decode())
+    except ValueError:
+        return None
+
+
 def _value(info: WorkflowExecutionInfo, name: str, many: bool = False) -> Any:
     payload = info.search_attributes.indexed_fields.get(name)
     if payload is None or payload.metadata.get("encoding") != b"json/plain":
         return None
-    try:
-        value = json.loads(payload.data)
-    except ValueError:
-        return None
+    value = _json(payload.data)
     if many:
         return value if isinstance(value, list) else [value]
     if isinstance(value, list):  # a single value listed as one item; more is not a value of this type
@@ -89,12 +100,43 @@ def listing_of(info: WorkflowExecutionInfo) -> CaseListing:
     )
 
 
+def _request(client: Client, query: str, size: int, token: bytes | None) -> ListWorkflowExecutionsRequest:
+    return ListWorkflowExecutionsRequest(namespace=client.namespace, page_size=size, query=query,
+                                         next_page_token=token or b"")
+
+
 async def list_rows(
     client: Client, query: str, size: int, token: bytes | None = None
 ) -> tuple[list[CaseListing], bytes]:
     """One page of the workflows `query` matches, as listings, and the server's token for
     the next (empty at the end). The server's refusals (RPCError) are raised as they come."""
-    request = ListWorkflowExecutionsRequest(namespace=client.namespace, page_size=size, query=query,
-                                            next_page_token=token or b"")
-    reply = await client.workflow_service.list_workflow_executions(request, retry=True)
+    reply = await client.workflow_service.list_workflow_executions(_request(client, query, size, token), retry=True)
     return [listing_of(info) for info in reply.executions], reply.next_page_token
+
+
+async def list_all(client: Client, query: str, limit: int | None = None, size: int = 1000) -> list[CaseListing]:
+    """Every workflow `query` matches (the first `limit`), as listings, page after page. The
+    next page is asked for as soon as a reply gives its token, and the reply is read while the
+    server finds the next: reading a page of a thousand takes Python about 50 ms."""
+    found: list[CaseListing] = []
+    if limit is not None and limit <= 0:
+        return found
+    service = client.workflow_service
+    asked = asyncio.ensure_future(service.list_workflow_executions(
+        _request(client, query, size if limit is None else min(size, limit), None), retry=True))
+    while True:
+        reply = await asked
+        left = None if limit is None else limit - len(found) - len(reply.executions)
+        more = bool(reply.next_page_token) and (left is None or left > 0)
+        if more:
+            asked = asyncio.ensure_future(service.list_workflow_executions(
+                _request(client, query, size if left is None else min(size, left), reply.next_page_token),
+                retry=True))
+        try:
+            found += [listing_of(info) for info in reply.executions]
+        except BaseException:
+            if more:
+                asked.cancel()
+            raise
+        if not more:
+            return found if limit is None else found[:limit]
