@@ -104,10 +104,8 @@ async def campaign(args: argparse.Namespace, world: BenchWorld) -> Report:
     try:
         await bare.start()
         await engine.start()
-        if args.profile:
-            args.profile.mkdir(parents=True, exist_ok=True)
-            recordings = [Recording(engine.pid, args.profile / "worker.txt"),
-                          Recording(os.getpid(), args.profile / "client.txt")]
+        if args.profile and not args.profile_lifecycle:
+            recordings = start_recordings(args.profile, engine.pid)
         assert world.server.process is not None
         meters = {kind: CpuMeter({"server": world.server.process.pid, "worker": w.pid, "client": os.getpid()})
                   for kind, w in (("bare", bare), ("engine", engine))}
@@ -120,6 +118,8 @@ async def campaign(args: argparse.Namespace, world: BenchWorld) -> Report:
                     (phases["engine import"], engine_import(cases, row_chunk, engine, args.concurrency, within,
                                                             phases["engine import"]))]
             await alternate(runs, n, meters)
+        if args.profile and args.profile_lifecycle:
+            recordings = start_recordings(args.profile, engine.pid)
         for n, review_chunk in enumerate(chunks(reviews, args.chunk)):
             runs = [(phases["bare lifecycle"], bare_lifecycle(plain, review_chunk, bare, args.concurrency, within,
                                                               phases["bare lifecycle"])),
@@ -142,6 +142,11 @@ async def campaign(args: argparse.Namespace, world: BenchWorld) -> Report:
     report.outcome = await outcome(cases.client, world, len(reviews), within)
     report.load_after = load_average()
     return report
+
+
+def start_recordings(folder: Path, worker_pid: int) -> list[Recording]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return [Recording(worker_pid, folder / "worker.txt"), Recording(os.getpid(), folder / "client.txt")]
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -200,6 +205,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--reads", action="store_true",
                         help="instead: import --rows cases, then time the report, lists and pages people read")
     parser.add_argument("--profile", type=Path, help="py-spy the case worker and the importer into this folder")
+    parser.add_argument("--profile-lifecycle", action="store_true",
+                        help="with --profile: record the reviews only, from the end of the imports")
     parser.add_argument("--json", type=Path, help="also write the figures here as JSON")
     parser.add_argument("--home", type=Path, help="DVDS_HOME to use, and keep (default: a temp folder, removed after); "
                         "--reads on a home an earlier run made reads its cases again")
