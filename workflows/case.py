@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -44,6 +44,10 @@ ESCALATIONS_IN_ORDER = "escalations-one-at-a-time"
 # done before the case's first look; cases begun before announce as they did.
 ANNOUNCE_ONCE = "announce-each-task-once"
 REFERRAL_DUE_ATTRIBUTE = "search-attribute-referral-due"
+# The deadline timer is kept while the next wakeup stays where it was, and left to lapse
+# when the case ends: a task that moves no deadline (and the last task of all) cancels and
+# starts no timer. Cases begun before cancel it at every task and set it again.
+KEEP_DEADLINE_TIMER = "deadline-timer-kept-until-it-moves"
 
 
 @workflow.defn
@@ -60,6 +64,9 @@ class CaseWorkflow:
         self._report_facts = report_facts.Publishing()
         self._announcements = Announcements(self._notified, self.case.pending_tasks(), len(self.case.transitions))
         self._announce_once = False
+        self._keep_timer = False
+        self._timer: asyncio.Task[None] | None = None
+        self._timer_due: datetime | None = None
         self._register_tasks()
 
     @workflow.run
@@ -68,6 +75,7 @@ class CaseWorkflow:
         # marker, none runs the old branch; deprecate_patch keeps the markers replaying.
         workflow.deprecate_patch(CONTINUE_AS_NEW)
         self._announce_once = workflow.patched(ANNOUNCE_ONCE)
+        self._keep_timer = workflow.patched(KEEP_DEADLINE_TIMER)
         refused = await start_refused(start)
         if refused is not None:
             end_refused(refused, "StartRefused")
@@ -77,22 +85,51 @@ class CaseWorkflow:
             self._start_referral_if_due()
             if self._continue_as_new_due():
                 workflow.continue_as_new(carried(self.case, self._notified))
-            seen = self._version
-            wakeup = self.case.deadlines.next_wakeup()
-            timeout = None if wakeup is None else max(wakeup - workflow.now(), timedelta(milliseconds=1))
-            try:
-                await workflow.wait_condition(
-                    # Called only while this iteration waits, so `seen` is this iteration's value.
-                    lambda: self._version != seen or self._continue_as_new_due(),  # noqa: B023
-                    timeout=timeout,
-                )
-            except TimeoutError:
-                self._fire_due_rungs()
+            if self._keep_timer:
+                await self._wait_for_a_move_or_the_timer()
+            else:
+                await self._wait_for_a_move_or_a_new_timer()
             self._upsert_search_attributes()
         await asyncio.gather(*self._background)
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._upsert_search_attributes()
         return self.case.snapshot(workflow.now())
+
+    async def _wait_for_a_move_or_a_new_timer(self) -> None:
+        """Cases begun before KEEP_DEADLINE_TIMER: a timer of its own for each wait."""
+        seen = self._version
+        wakeup = self.case.deadlines.next_wakeup()
+        timeout = None if wakeup is None else max(wakeup - workflow.now(), timedelta(milliseconds=1))
+        try:
+            await workflow.wait_condition(
+                lambda: self._version != seen or self._continue_as_new_due(),
+                timeout=timeout,
+            )
+        except TimeoutError:
+            self._fire_due_rungs()
+
+    async def _wait_for_a_move_or_the_timer(self) -> None:
+        """Until a task moves the case or the deadline timer fires. The timer is set again
+        only when the next wakeup has moved; the one pending when the case ends lapses."""
+        seen = self._version
+        timer = self._deadline_timer(self.case.deadlines.next_wakeup())
+        await workflow.wait_condition(
+            lambda: self._version != seen or self._continue_as_new_due() or (timer is not None and timer.done())
+        )
+        if timer is not None and timer.done():
+            self._timer, self._timer_due = None, None
+            self._fire_due_rungs()
+
+    def _deadline_timer(self, wakeup: datetime | None) -> asyncio.Task[None] | None:
+        if self._timer is not None and self._timer_due == wakeup:
+            return self._timer
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer, self._timer_due = None, wakeup
+        if wakeup is not None:
+            wait = max(wakeup - workflow.now(), timedelta(milliseconds=1))
+            self._timer = asyncio.ensure_future(workflow.sleep(wait))
+        return self._timer
 
     def _continue_as_new_due(self) -> bool:
         """A long history, and nothing in flight: no activity (a referral still retrying
@@ -278,7 +315,8 @@ class CaseWorkflow:
     def _upsert_search_attributes(self) -> None:
         """Upsert only what changed: every upsert is a history event."""
         snapshot = self.case.snapshot(workflow.now())
-        current = workflow.info().typed_search_attributes
+        # By name: TypedSearchAttributes.get scans every pair, and a case carries twenty.
+        current = {pair.key.name: pair.value for pair in workflow.info().typed_search_attributes}
         wanted = search.wanted(snapshot, self.case.start.subject_keys)
         if workflow.patched(REFERRAL_DUE_ATTRIBUTE):  # a run begun before it never carries it
             wanted.append(search.referral_due(snapshot))
@@ -289,7 +327,7 @@ class CaseWorkflow:
         updates = [
             key.value_set(value) if value is not None else key.value_unset()
             for key, value in wanted
-            if current.get(key) != value
+            if current.get(key.name) != value
         ]
         if updates:
             workflow.upsert_search_attributes(updates)

@@ -341,8 +341,16 @@ class _Builder:
 
     # ---- how it ends --------------------------------------------------------------
 
+    def _lapse_timers(self, event: HistoryEvent) -> None:
+        """A deadline timer still set when the run ends lapses with it (workflows/case.py
+        keeps its timer until the next wakeup moves, and cancels none at the end)."""
+        for opened_by, entry in list(self.open.items()):
+            if entry.kind is Kind.timer:
+                self._close(opened_by, event, "lapsed")
+
     async def _on_workflow_execution_completed(self, event: HistoryEvent) -> None:
         self.status = "completed"
+        self._lapse_timers(event)
         result = event.workflow_execution_completed_event_attributes.result
         snapshot: CaseSnapshot = await self._decode(result, CaseSnapshot)
         self._new_transitions(snapshot, event)
@@ -371,6 +379,7 @@ class _Builder:
 
     async def _on_workflow_execution_continued_as_new(self, event: HistoryEvent) -> None:
         self.status = "continued as new"
+        self._lapse_timers(event)
         run = event.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
         # Not an end when the next run is read too: the case carries on in it.
         kind = Kind.engine if self.run < len(self.runs) else Kind.ended

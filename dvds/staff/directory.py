@@ -77,11 +77,12 @@ class StaffFile:
                 logger.error("staff directory not reloaded; keeping the last good one", error=str(err))
         return self._directory
 
-    # The staff gate asks who someone is, then (after the case's own rules) whether they
-    # hold the role: the file is looked at on the first question only. A stat releases
-    # the GIL inside the case's workflow task, so once per task is enough.
+    # The staff gate checks the task's proof first (workflows/staff_gate.py: `directory`,
+    # which looks at the file), then who signed it, then (after the case's own rules) whether
+    # they hold the role: both later questions read the directory the proof was checked
+    # against. A stat releases the GIL inside the case's workflow task, so once per task.
     def identity_refusal(self, staff_id: str) -> str | None:
-        return self.directory.identity_refusal(staff_id)
+        return self._directory.identity_refusal(staff_id)
 
     def refusal(self, staff_id: str, role: Role) -> str | None:
         return self._directory.refusal(staff_id, role)

@@ -179,6 +179,31 @@ async def _safeguarded(handle: WorkflowHandle[Any, Any]) -> None:
     await submit(handle, Task.review, "RV500")
 
 
+async def _timer_kept(handle: WorkflowHandle[Any, Any]) -> None:
+    """The short policy's rungs fire and the outcome breaches (a safeguarding contact opens);
+    the contact, an extension and the work done, declined with no history, reviewed."""
+    from states.record import CaseSnapshot
+    from states.roles import Task
+    from tests.helpers.cases import submit
+    from tests.helpers.eventually import eventually
+
+    async def first_timer() -> bool:
+        return any([e.HasField("timer_started_event_attributes") async for e in handle.fetch_history_events()])
+
+    async def breached() -> bool:
+        snap = await handle.query("snapshot", result_type=CaseSnapshot)
+        return any(d.name == "outcome" and d.breaches for d in snap.deadlines)
+
+    await eventually(first_timer, what="the case's first timer")
+    await eventually(breached, within=120, what="the outcome breach")
+    await submit(handle, Task.safeguarding_contact, "DO400")
+    await submit(handle, Task.deadline_extension, "SV700")
+    await submit(handle, Task.research, "R100", "research_no_history")
+    await submit(handle, Task.risk_assessment, "RA200")
+    await submit(handle, Task.decision, "DM300", "decision_decline")
+    await submit(handle, Task.review, "RV500")
+
+
 async def _failure_recorded(handle: WorkflowHandle[Any, Any]) -> None:
     """An administrative failure confirmed: by the default referral policy recorded, not referred, and closed."""
     from states.roles import Task
@@ -260,6 +285,9 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[WorkflowHandle[Any, Any]], Awai
     "announced_once": ({"signed": True}, _referral_due),
     # With the look-back-on-confirmed-failure and search-attribute-staff patches.
     "looked_back": ({"signed": True}, _looked_back),
+    # With the deadline-timer-kept-until-it-moves patch: rungs of the short policy fire and the
+    # research breaches; tasks that move no deadline set no timer; the last one lapses.
+    "timer_kept": ({"signed": True, "policy": "short"}, _timer_kept),
 }
 
 
@@ -273,7 +301,7 @@ async def record(client: Client, home: Path, names: list[str]) -> None:
     from tests.helpers.cases import OPERATOR, application, new_ref, signed_start
     from tests.helpers.policies import LATE_OUTCOME_POLICY, SHORT_POLICY, RecordingNotifier, watched_worker
 
-    policies = {"late_outcome": LATE_OUTCOME_POLICY}
+    policies = {"late_outcome": LATE_OUTCOME_POLICY, "short": SHORT_POLICY}
 
     async with watched_worker(client, RecordingNotifier(), home=home) as worker:
         for name in names:
