@@ -16,7 +16,7 @@ from dvds.settings import Settings
 from states.messages import ReferralReceipt, ReferralRequest
 from states.record import CaseSnapshot
 from states.roles import Task
-from tests.helpers.cases import referred, running_worker, start_case, submit
+from tests.helpers.cases import referred, running_worker, settled, start_case, submit
 from tests.helpers.cli import dvds
 from tests.helpers.policies import CALENDAR_POLICY
 from worker import activities_for, build_worker
@@ -126,6 +126,34 @@ class TestTimeline:
         assert imported[-1].details["on"] == "2019-04-20"
         assert "free text about people" not in timeline.model_dump_json()
         assert timeline.path == ["received", "researched", "risk_assessed", "declined"]
+
+
+    async def test_the_last_task_cancels_no_timer(self, client: Client, tmp_path: Path) -> None:
+        """A historical case reviewed: its review deadline's timer is not cancelled and set
+        again by the review that closes it; it lapses with the case, and the timeline says so."""
+        from datetime import date
+
+        from temporalio.api.enums.v1 import EventType
+
+        from states.record import HistoricalFacts, ReviewPriority
+
+        facts = HistoricalFacts(
+            source_line=3, source_digest="abc", received_on=date(2019, 3, 1), research_completed_on=date(2019, 3, 4),
+            risk_level="medium", decision="declined", decision_on=date(2019, 4, 20),
+            subject_has_relevant_history="no", priority=ReviewPriority.routine,
+        )
+        async with running_worker(client, tmp_path) as worker:
+            handle = await start_case(client, worker, historical=facts)
+            await settled(handle)  # the start's own workflow tasks done: its timer set
+            closed = await submit(handle, Task.review, "RV500")
+            await handle.result()
+            timeline = await case_timeline(client, handle.id, tmp_path)
+        assert closed.state == "closed"
+        kinds = [e.event_type async for e in handle.fetch_history_events()]
+        assert kinds.count(EventType.EVENT_TYPE_TIMER_STARTED) == 1
+        assert EventType.EVENT_TYPE_TIMER_CANCELED not in kinds
+        [timer] = [e for e in timeline.entries if e.kind is Kind.timer]
+        assert timer.outcome == "lapsed" and timer.finished_at == timeline.entries[-1].at
 
 
 class TestHistoryCommand:
