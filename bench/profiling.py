@@ -3,6 +3,7 @@ reading and SVG for people. Root, or ptrace rights, is needed to attach."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -25,7 +26,7 @@ class Recording:
         self.log = out.with_suffix(".log").open("wb")
         self.process = subprocess.Popen(
             [binary, "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw", "--nonblocking",
-             "--output", str(out)],
+             *(["--gil"] if os.environ.get("BENCH_PROFILE_GIL") else []), "--output", str(out)],
             stdout=self.log, stderr=self.log,
         )
 

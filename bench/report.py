@@ -82,7 +82,9 @@ class Report:
         for kind, w in self.workers.items():
             lines.append(f"{kind} worker: peak memory {_cell(w.get('peak_rss_mb'))} MB, "
                          f"cases in cache {w.get('cached')} now / {w.get('peak_cached')} at most "
-                         f"(max_cached_workflows {w.get('max_cached')})")
+                         f"(max_cached_workflows {w.get('max_cached')}); garbage collector "
+                         f"{w.get('gc_ms')} ms in all, {w.get('gc_ms_reviews')} ms of it after the imports "
+                         f"({w.get('gc_full')} full collections)")
         if self.outcome:
             lines.append("outcome: " + ", ".join(f"{k} {v}" for k, v in self.outcome.items()))
         if self.tally is not None:

@@ -105,7 +105,7 @@ async def campaign(args: argparse.Namespace, world: BenchWorld) -> Report:
         await bare.start()
         await engine.start()
         if args.profile and not args.profile_lifecycle:
-            recordings = start_recordings(args.profile, engine.pid)
+            recordings = start_recordings(args.profile, engine.pid, bare.pid)
         assert world.server.process is not None
         meters = {kind: CpuMeter({"server": world.server.process.pid, "worker": w.pid, "client": os.getpid()})
                   for kind, w in (("bare", bare), ("engine", engine))}
@@ -118,8 +118,9 @@ async def campaign(args: argparse.Namespace, world: BenchWorld) -> Report:
                     (phases["engine import"], engine_import(cases, row_chunk, engine, args.concurrency, within,
                                                             phases["engine import"]))]
             await alternate(runs, n, meters)
+        gc_before_reviews = {kind: w.status().get("gc_ms", 0) for kind, w in (("bare", bare), ("case", engine))}
         if args.profile and args.profile_lifecycle:
-            recordings = start_recordings(args.profile, engine.pid)
+            recordings = start_recordings(args.profile, engine.pid, bare.pid)
         for n, review_chunk in enumerate(chunks(reviews, args.chunk)):
             runs = [(phases["bare lifecycle"], bare_lifecycle(plain, review_chunk, bare, args.concurrency, within,
                                                               phases["bare lifecycle"])),
@@ -134,6 +135,8 @@ async def campaign(args: argparse.Namespace, world: BenchWorld) -> Report:
         report.tally = await tally(cases, reviews, min(within, 120))
         report.workers["bare"] = {**bare.memory(), **bare.status()}
         report.workers["case"] = {**engine.memory(), **engine.status()}
+        for kind, before in gc_before_reviews.items():
+            report.workers[kind]["gc_ms_reviews"] = report.workers[kind].get("gc_ms", 0) - before
     finally:
         for recording in recordings:
             recording.stop()
@@ -144,9 +147,10 @@ async def campaign(args: argparse.Namespace, world: BenchWorld) -> Report:
     return report
 
 
-def start_recordings(folder: Path, worker_pid: int) -> list[Recording]:
+def start_recordings(folder: Path, worker_pid: int, bare_pid: int) -> list[Recording]:
     folder.mkdir(parents=True, exist_ok=True)
-    return [Recording(worker_pid, folder / "worker.txt"), Recording(os.getpid(), folder / "client.txt")]
+    return [Recording(worker_pid, folder / "worker.txt"), Recording(bare_pid, folder / "bare-worker.txt"),
+            Recording(os.getpid(), folder / "client.txt")]
 
 
 async def main(args: argparse.Namespace) -> int:

@@ -11,10 +11,12 @@ a second: the bench waits on those counts to know a phase's work is done.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,23 @@ class _Counting(ActivityInboundInterceptor):
         return result
 
 
+class GcClock:
+    """Time the process spent in Python's cyclic garbage collector, and its full collections."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.full = 0
+        self._began = 0.0
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+            return
+        self.seconds += time.perf_counter() - self._began
+        self.full += info["generation"] == 2
+
+
 def cached_workflows(worker: Worker) -> int:
     # The SDK keeps no public count of its cache; its running-workflow table is the cache.
     inner = worker._workflow_worker  # noqa: SLF001
@@ -80,6 +99,7 @@ async def build(kind: str, queue: str, count: ActivityCount) -> Worker:
 
 async def main(kind: str, queue: str, status_path: Path) -> None:
     count = ActivityCount()
+    gc_clock = GcClock()
     worker = await build(kind, queue, count)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -91,7 +111,8 @@ async def main(kind: str, queue: str, status_path: Path) -> None:
             cached = cached_workflows(worker)
             peak_cached = max(peak_cached, cached)
             write_status(status_path, {"activities": count.finished, "cached": cached, "peak_cached": peak_cached,
-                                       "max_cached": worker.config().get("max_cached_workflows") or 0})
+                                       "max_cached": worker.config().get("max_cached_workflows") or 0,
+                                       "gc_ms": round(gc_clock.seconds * 1000), "gc_full": gc_clock.full})
             try:
                 await asyncio.wait_for(stop.wait(), 0.2)
             except TimeoutError:

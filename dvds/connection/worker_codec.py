@@ -21,10 +21,16 @@ import structlog
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
-from temporalio.contrib.pydantic import PydanticPayloadConverter
 from temporalio.converter import DataConverter, EncodingPayloadConverter
 
-from dvds.connection.codec import ENCODING, KEY_ID, EncryptionCodec, PayloadKeyError, case_data_converter
+from dvds.connection.codec import (
+    ENCODING,
+    KEY_ID,
+    CasePayloadConverter,
+    EncryptionCodec,
+    PayloadKeyError,
+    case_data_converter,
+)
 from dvds.connection.keys import KeyRing, KeysError
 from states.payloads import PayloadRule, RefusedPayload
 
@@ -92,8 +98,8 @@ class RefusedPayloadConverter(EncodingPayloadConverter):
         return RefusedPayload(PayloadRule(payload.metadata[_RULE].decode()))
 
 
-class WorkerPayloadConverter(PydanticPayloadConverter):
-    """The pydantic converter, reading refused payloads too."""
+class WorkerPayloadConverter(CasePayloadConverter):
+    """The case converter, reading refused payloads too."""
 
     def __init__(self) -> None:
         super().__init__()
