@@ -73,27 +73,46 @@ async def _withdrawn(handle: WorkflowHandle[Any, Any]) -> None:
     await submit(handle, Task.review, "RV500")
 
 
-async def _escalated(handle: WorkflowHandle[Any, Any]) -> None:
-    """Rungs of the short policy fire (and the research breach) before the work is done."""
+async def _first_timer(handle: WorkflowHandle[Any, Any]) -> None:
+    """Until the case has set its first timer. No query before the first workflow task is done:
+    a query that arrives while the start's local activity runs splits that task, and such a
+    history does not replay."""
+    from tests.helpers.eventually import eventually
+
+    async def started() -> bool:
+        return any([e.HasField("timer_started_event_attributes") async for e in handle.fetch_history_events()])
+
+    await eventually(started, what="the case's first timer")
+
+
+async def _breach(handle: WorkflowHandle[Any, Any], deadline: str) -> None:
+    """Until the named deadline has breached (queried: only once the first timer is set)."""
     from states.record import CaseSnapshot
-    from states.roles import Task
-    from tests.helpers.cases import submit
     from tests.helpers.eventually import eventually
 
     async def breached() -> bool:
         snap = await handle.query("snapshot", result_type=CaseSnapshot)
-        return any(d.name == "outcome" and d.breaches for d in snap.deadlines)
+        return any(d.name == deadline and d.breaches for d in snap.deadlines)
 
-    await eventually(breached, within=120, what="the outcome breach")
+    await eventually(breached, within=120, what=f"the {deadline} breach")
+
+
+async def _escalated(handle: WorkflowHandle[Any, Any]) -> None:
+    """Rungs of the short policy fire (and the research breach) before the work is done."""
+    from states.roles import Task
+    from tests.helpers.cases import submit
+
+    await _breach(handle, "outcome")
     await submit(handle, Task.deadline_extension, "SV700")
     await _declined_after_research(handle)
 
 
-async def _declined_after_research(handle: WorkflowHandle[Any, Any]) -> None:
+async def _declined_after_research(handle: WorkflowHandle[Any, Any], research: str | None = None) -> None:
+    """Researched (by the `research` example, if named), assessed, declined, reviewed."""
     from states.roles import Task
     from tests.helpers.cases import submit
 
-    await submit(handle, Task.research, "R100")
+    await submit(handle, Task.research, "R100", research)
     await submit(handle, Task.risk_assessment, "RA200")
     await submit(handle, Task.decision, "DM300", "decision_decline")
     await submit(handle, Task.review, "RV500")
@@ -155,53 +174,26 @@ async def _retriaged(handle: WorkflowHandle[Any, Any]) -> None:
 
 async def _safeguarded(handle: WorkflowHandle[Any, Any]) -> None:
     """The outcome deadline breached: the safeguarding contact opens, escalates, is made; then declined."""
-    from states.record import CaseSnapshot
     from states.roles import Task
     from tests.helpers.cases import submit
-    from tests.helpers.eventually import eventually
 
-    async def first_timer() -> bool:
-        # No query before the first workflow task is done: a query that arrives while the
-        # start's local activity runs splits that task, and such a history does not replay.
-        return any([e.HasField("timer_started_event_attributes") async for e in handle.fetch_history_events()])
-
-    async def contact_breached() -> bool:
-        snap = await handle.query("snapshot", result_type=CaseSnapshot)
-        return any(d.name == "safeguarding_contact" and d.breaches for d in snap.deadlines)
-
-    await eventually(first_timer, what="the case's first timer")
-
-    await eventually(contact_breached, within=120, what="the safeguarding contact's breach")
+    await _first_timer(handle)
+    await _breach(handle, "safeguarding_contact")
     await submit(handle, Task.safeguarding_contact, "DO400")
-    await submit(handle, Task.research, "R100", "research_no_history")
-    await submit(handle, Task.risk_assessment, "RA200")
-    await submit(handle, Task.decision, "DM300", "decision_decline")
-    await submit(handle, Task.review, "RV500")
+    await _declined_after_research(handle, "research_no_history")
 
 
 async def _timer_kept(handle: WorkflowHandle[Any, Any]) -> None:
     """The short policy's rungs fire and the outcome breaches (a safeguarding contact opens);
     the contact, an extension and the work done, declined with no history, reviewed."""
-    from states.record import CaseSnapshot
     from states.roles import Task
     from tests.helpers.cases import submit
-    from tests.helpers.eventually import eventually
 
-    async def first_timer() -> bool:
-        return any([e.HasField("timer_started_event_attributes") async for e in handle.fetch_history_events()])
-
-    async def breached() -> bool:
-        snap = await handle.query("snapshot", result_type=CaseSnapshot)
-        return any(d.name == "outcome" and d.breaches for d in snap.deadlines)
-
-    await eventually(first_timer, what="the case's first timer")
-    await eventually(breached, within=120, what="the outcome breach")
+    await _first_timer(handle)
+    await _breach(handle, "outcome")
     await submit(handle, Task.safeguarding_contact, "DO400")
     await submit(handle, Task.deadline_extension, "SV700")
-    await submit(handle, Task.research, "R100", "research_no_history")
-    await submit(handle, Task.risk_assessment, "RA200")
-    await submit(handle, Task.decision, "DM300", "decision_decline")
-    await submit(handle, Task.review, "RV500")
+    await _declined_after_research(handle, "research_no_history")
 
 
 async def _failure_recorded(handle: WorkflowHandle[Any, Any]) -> None:
